@@ -1,0 +1,597 @@
+"""Business-hours calendars: when an SLA clock runs, and how much of it ran.
+
+Every clock in duly stands on two questions: how much business time lies between two instants
+(`between`) and when a given amount of business time will have passed (`add`). Both are answered
+from one *timeline*: the calendar's open intervals turned into UTC epoch seconds with a running sum
+of open time, so that ``B(t)``, the business seconds before ``t``, is a lookup and
+``between(a, b) = B(b) - B(a)``.
+
+Working hours are wall-clock hours in the calendar's zone. An instant is open when its local
+wall-clock reading falls inside an interval of its local date (an interval that runs past midnight
+belongs to the day it opens on). That single rule decides both DST cases: an opening time that
+does not exist (spring forward) opens at the jump, and an hour that happens twice (fall back)
+counts twice if the wall clock says it is working time both times. Time is counted in real
+seconds, so a 09:00-17:00 day that spans a DST change holds 7 or 9 hours.
+
+The timeline is built lazily for the years a call touches and kept; the vectorized paths add a
+constant-time table over the same span (one slot per ``grain`` seconds, where ``grain`` is the
+largest step that divides every interval boundary, an hour for most calendars), so a batch of
+instants is answered with gathers instead of searches.
+
+Instants inside the engine are integer microseconds since the Unix epoch, the resolution of
+``datetime``: scalar and vectorized calls therefore give exactly the same results.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "WEEKDAYS",
+    "Calendar",
+    "Hours",
+]
+
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MIN_YEAR: Final = 1970
+MAX_YEAR: Final = 2100
+
+#: One working interval of a local day, in minutes after local midnight: ``(start, end)``.
+#: ``end`` may pass 1440 for an interval that runs past midnight (it belongs to its opening day).
+Hours = tuple[tuple[int, int], ...]
+
+_US: Final = 1_000_000
+_DAY: Final = 86_400
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US: Final = timedelta(microseconds=1)
+_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
+# Local dates whose intervals are built: one year either side of the supported range, so that
+# instants at its very edges still see their neighbours' overnight intervals.
+_FIRST_BUILD_YEAR: Final = MIN_YEAR - 1
+_LAST_BUILD_YEAR: Final = MAX_YEAR + 1
+_MIN_US: Final = 0
+_MAX_US: Final = (date(MAX_YEAR + 1, 1, 1).toordinal() - _EPOCH_ORDINAL) * _DAY * _US
+# An interval opening on a local date lies within two days of that date's midnight, and no zone is
+# more than 26 hours from UTC: a three-day margin keeps a built span's edges exact.
+_MARGIN: Final = 3 * _DAY
+# Offsets are sampled this often to find a zone's transitions, then each is found to the second.
+_SAMPLE_STEP: Final = 6 * 3600
+# Above this many slots the constant-time table would cost more memory than it saves time; the
+# vectorized paths then search the interval bounds instead.
+_MAX_TABLE_SLOTS: Final = 1 << 23
+
+IntArray = npt.NDArray[np.int64]
+
+
+def _check_hours(hours: Sequence[tuple[int, int]], where: str) -> Hours:
+    """Reject intervals the timeline could not represent, naming the day they belong to."""
+    result = tuple(sorted((int(s), int(e)) for s, e in hours))
+    for start, end in result:
+        if not 0 <= start < 1440:
+            raise ValueError(f"{where}: interval start {start} is not a minute of the day")
+        if end <= start:
+            raise ValueError(f"{where}: interval {start}-{end} has zero or negative length")
+        if end - start > 1440:
+            raise ValueError(f"{where}: interval {start}-{end} is longer than a day")
+    for (_, end), (start, _) in itertools.pairwise(result):
+        if start < end:
+            raise ValueError(f"{where}: intervals overlap")
+    return result
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """The open intervals of a span of local years, as UTC epoch seconds with a running sum.
+
+    ``cum[i]`` is the business time before ``opens[i]``; only instants in
+    ``[valid_lo, valid_hi]`` are answered from it, the rest make the calendar build a wider one.
+    """
+
+    first_year: int
+    last_year: int
+    valid_lo: int
+    valid_hi: int
+    opens: IntArray
+    closes: IntArray
+    cum: IntArray
+    grain: int
+    opens_us: list[int]
+    closes_us: list[int]
+    cum_us: list[int]
+    table: list[_Table | None] = field(default_factory=lambda: [None])
+
+    @property
+    def total(self) -> int:
+        """Business seconds in the whole built span."""
+        return int(self.cum[-1] + self.closes[-1] - self.opens[-1]) if len(self.opens) else 0
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Business microseconds at each ``grain`` step of the timeline, and where each open step is.
+
+    ``at[k]`` is ``B(base + k * grain)``; within a step the calendar is wholly open or wholly
+    closed, so ``B(t) = min(at[k] + (t - start of step k), at[k + 1])``. ``open_steps[j]`` is the
+    index of the j-th open step, which inverts ``B`` with one gather.
+    """
+
+    base_us: int
+    grain_us: int
+    at: IntArray
+    nxt: IntArray
+    open_steps: IntArray
+
+
+@dataclass(frozen=True, eq=False)
+class Calendar:
+    """A time zone, weekly working hours, holidays and dated exceptions.
+
+    ``week`` holds seven entries, Monday first. A holiday closes the intervals that open on that
+    local date; an exception replaces them (an exception on a holiday wins: it is the more
+    specific statement). All public methods take timezone-aware datetimes and return aware UTC
+    datetimes; a naive datetime is an error, not a guess.
+    """
+
+    timezone: str
+    week: tuple[Hours, Hours, Hours, Hours, Hours, Hours, Hours]
+    holidays: frozenset[date] = frozenset()
+    exceptions: Mapping[date, Hours] = field(default_factory=dict)
+    name: str = ""
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _timeline: list[_Timeline | None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            zone = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.timezone!r}") from exc
+        if len(self.week) != 7:
+            raise ValueError("week needs seven entries, Monday first")
+        week = tuple(_check_hours(h, WEEKDAYS[i]) for i, h in enumerate(self.week))
+        for i in range(7):
+            tomorrow = week[(i + 1) % 7]
+            spill = [e - 1440 for _, e in week[i] if e > 1440]
+            if spill and tomorrow and tomorrow[0][0] < max(spill):
+                raise ValueError(
+                    f"{WEEKDAYS[i]}: an interval past midnight overlaps {WEEKDAYS[(i + 1) % 7]}"
+                )
+        exceptions = {d: _check_hours(h, d.isoformat()) for d, h in self.exceptions.items()}
+        object.__setattr__(self, "week", week)
+        object.__setattr__(self, "exceptions", exceptions)
+        object.__setattr__(self, "holidays", frozenset(self.holidays))
+        object.__setattr__(self, "_zone", zone)
+        object.__setattr__(self, "_timeline", [None])
+
+    @classmethod
+    def always_open(cls, timezone: str = "UTC", name: str = "24x7") -> Calendar:
+        """The ``24x7`` calendar: every instant is business time."""
+        whole_day: Hours = ((0, 1440),)
+        return cls(timezone=timezone, week=(whole_day,) * 7, name=name)
+
+    # ----------------------------------------------------------------------------- scalar API
+
+    def between(self, start: datetime, end: datetime) -> float:
+        """Business seconds in ``[start, end)``; ``-between(end, start)`` when reversed."""
+        a, b = _to_us(start, "start"), _to_us(end, "end")
+        tl = self._covering(min(a, b), max(a, b))
+        return (_business_us(tl, b) - _business_us(tl, a)) / _US
+
+    def add(self, start: datetime, seconds: float) -> datetime:
+        """The latest instant ``u`` with ``between(start, u) == seconds``.
+
+        Forward, that is when a clock with ``seconds`` of target passes it: a result that would fall
+        on a closing time rolls to the next opening, because no business time passes in between.
+        Backward it is the instant nearest ``start``.
+        """
+        a = _to_us(start, "start")
+        delta = _seconds_to_us(seconds)
+        tl = self._covering(a, a)
+        while True:
+            target = _business_us(tl, a) + delta
+            u = _inverse_us(tl, target)
+            if u is not None:
+                return _from_us(u)
+            tl = self._widen(tl, forward=delta >= 0, reach_us=abs(delta))
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether ``at`` is business time."""
+        t = _to_us(at, "at")
+        tl = self._covering(t, t)
+        i = bisect.bisect_right(tl.opens_us, t) - 1
+        return i >= 0 and t < tl.closes_us[i]
+
+    def next_open(self, at: datetime) -> datetime:
+        """The earliest instant at or after ``at`` that is business time (``at`` itself if open)."""
+        return self.add(at, 0)
+
+    def next_close(self, at: datetime) -> datetime:
+        """The earliest instant at or after ``at`` that is not business time (``at`` if closed)."""
+        t = _to_us(at, "at")
+        tl = self._covering(t, t)
+        while True:
+            i = bisect.bisect_right(tl.opens_us, t) - 1
+            if i < 0 or t >= tl.closes_us[i]:
+                return _from_us(t)
+            close = tl.closes_us[i]
+            if close < tl.valid_hi * _US:
+                return _from_us(close)
+            tl = self._widen(tl, forward=True, reach_us=0)
+
+    # ------------------------------------------------------------------------- vectorized API
+
+    def between_many(self, starts: npt.ArrayLike, ends: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """``between`` over arrays of UTC epoch seconds (int or float), element by element."""
+        a = _array_to_us(starts, "starts")
+        b = _array_to_us(ends, "ends")
+        if a.shape != b.shape:
+            raise ValueError(f"starts and ends differ in shape: {a.shape} and {b.shape}")
+        if a.size == 0:
+            return np.zeros(a.shape, dtype=np.float64)
+        lo = min(int(a.min()), int(b.min()))
+        hi = max(int(a.max()), int(b.max()))
+        tl = self._covering(lo, hi)
+        diff = _business_many(tl, b)
+        diff -= _business_many(tl, a)
+        return diff / _US
+
+    def add_many(self, starts: npt.ArrayLike, seconds: npt.ArrayLike) -> npt.NDArray[np.generic]:
+        """``add`` over arrays: UTC epoch seconds in and out.
+
+        The result is int64 when both inputs are integer arrays (whole seconds in give whole
+        seconds out), float64 otherwise.
+        """
+        s = np.asarray(starts)
+        d = np.asarray(seconds)
+        a = _array_to_us(s, "starts")
+        delta = _array_to_us(d, "seconds", check_range=False)
+        a, delta = np.broadcast_arrays(a, delta)
+        if a.size == 0:
+            return np.zeros(a.shape, dtype=np.float64)
+        tl = self._covering(int(a.min()), int(a.max()))
+        while True:
+            target = _business_many(tl, a) + delta
+            u = _inverse_many(tl, target)
+            if u is not None:
+                break
+            reach = int(np.abs(delta).max())
+            forward = int(delta.max()) >= 0 and tl.last_year < _LAST_BUILD_YEAR
+            tl = self._widen(tl, forward=forward, reach_us=reach)
+        if np.issubdtype(s.dtype, np.integer) and np.issubdtype(d.dtype, np.integer):
+            return u // _US
+        return u / _US
+
+    # --------------------------------------------------------------------------- the timeline
+
+    def _covering(self, lo_us: int, hi_us: int) -> _Timeline:
+        """A timeline whose valid span holds ``[lo_us, hi_us]``, built or widened as needed."""
+        if lo_us < _MIN_US or hi_us >= _MAX_US:
+            raise ValueError(f"instants must lie in {MIN_YEAR}-01-01..{MAX_YEAR}-12-31 UTC")
+        tl = self._timeline[0]
+        if tl is not None and tl.valid_lo * _US <= lo_us and hi_us <= tl.valid_hi * _US:
+            return tl
+        first = _utc_year(lo_us // _US - _MARGIN)
+        last = _utc_year(hi_us // _US + _MARGIN)
+        if tl is not None:
+            first, last = min(first, tl.first_year), max(last, tl.last_year)
+        return self._build(first, last)
+
+    def _widen(self, tl: _Timeline, forward: bool, reach_us: int) -> _Timeline:
+        """Widen the timeline on the side an ``add`` ran off, by a guess of the years it needs."""
+        years = tl.last_year - tl.first_year + 1
+        per_year = max(tl.total / years, 1.0)
+        step = max(1, min(math.ceil(reach_us / _US / per_year) + 1, MAX_YEAR - MIN_YEAR + 2))
+        name = self.name or self.timezone
+        if forward:
+            if tl.last_year >= _LAST_BUILD_YEAR:
+                raise ValueError(
+                    f"calendar {name!r} has no business time that far ahead "
+                    f"(supported up to {MAX_YEAR}-12-31)"
+                )
+            return self._build(tl.first_year, tl.last_year + step)
+        if tl.first_year <= _FIRST_BUILD_YEAR:
+            raise ValueError(
+                f"calendar {name!r} has no business time that far back "
+                f"(supported from {MIN_YEAR}-01-01)"
+            )
+        return self._build(tl.first_year - step, tl.last_year)
+
+    def _build(self, first_year: int, last_year: int) -> _Timeline:
+        first_year = max(first_year, _FIRST_BUILD_YEAR)
+        last_year = min(last_year, _LAST_BUILD_YEAR)
+        day0 = date(first_year, 1, 1).toordinal()
+        day1 = date(last_year + 1, 1, 1).toordinal()
+        local_lo = (day0 - _EPOCH_ORDINAL) * _DAY
+        local_hi = (day1 - _EPOCH_ORDINAL + 2) * _DAY
+        pieces = _offset_pieces(self._zone, local_lo - 2 * _DAY, local_hi + 2 * _DAY)
+        piece_starts = [p[0] for p in pieces]
+        spans: list[tuple[int, int]] = []
+        for ordinal in range(day0, day1):
+            day = date.fromordinal(ordinal)
+            if day in self.exceptions:
+                hours = self.exceptions[day]
+            elif day in self.holidays:
+                continue
+            else:
+                hours = self.week[day.weekday()]
+            midnight = (ordinal - _EPOCH_ORDINAL) * _DAY
+            for start_min, end_min in hours:
+                _wall_to_utc(
+                    midnight + start_min * 60, midnight + end_min * 60, pieces, piece_starts, spans
+                )
+        opens, closes = _merge(spans)
+        lengths = closes - opens
+        cum = (
+            np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64) if len(opens) else opens
+        )
+        bounds = np.concatenate((opens, closes, [_DAY]))
+        grain = int(np.gcd.reduce(bounds)) if len(bounds) else _DAY
+        grain = math.gcd(grain, _DAY) or _DAY
+        valid_lo = local_lo + _MARGIN
+        valid_hi = (day1 - _EPOCH_ORDINAL) * _DAY - _MARGIN
+        tl = _Timeline(
+            first_year=first_year,
+            last_year=last_year,
+            valid_lo=valid_lo,
+            valid_hi=valid_hi,
+            opens=opens,
+            closes=closes,
+            cum=cum,
+            grain=grain,
+            opens_us=[int(x) * _US for x in opens],
+            closes_us=[int(x) * _US for x in closes],
+            cum_us=[int(x) * _US for x in cum],
+        )
+        self._timeline[0] = tl
+        return tl
+
+
+# ------------------------------------------------------------------------------ conversions
+
+
+def _to_us(value: datetime, what: str) -> int:
+    if not isinstance(value, datetime):
+        raise TypeError(f"{what} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} is a naive datetime ({value.isoformat()}); give it a time zone")
+    return (value - _EPOCH) // _ONE_US
+
+
+def _from_us(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def _seconds_to_us(seconds: float) -> int:
+    if isinstance(seconds, timedelta):
+        return seconds // _ONE_US
+    if not math.isfinite(seconds):
+        raise ValueError(f"seconds must be finite, got {seconds}")
+    return round(seconds * _US)
+
+
+def _array_to_us(values: npt.ArrayLike, what: str, check_range: bool = True) -> IntArray:
+    arr = np.asarray(values)
+    if np.issubdtype(arr.dtype, np.integer):
+        out = arr.astype(np.int64) * _US
+    elif np.issubdtype(arr.dtype, np.floating):
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{what} holds NaN or infinite values")
+        out = np.rint(arr.astype(np.float64) * _US).astype(np.int64)
+    else:
+        raise TypeError(f"{what} must be an int or float array of epoch seconds, got {arr.dtype}")
+    if check_range and out.size and (out.min() < _MIN_US or out.max() >= _MAX_US):
+        raise ValueError(f"{what} must lie in {MIN_YEAR}-01-01..{MAX_YEAR}-12-31 UTC")
+    return out
+
+
+def _utc_year(epoch_seconds: int) -> int:
+    days = epoch_seconds // _DAY
+    ordinal = min(max(days + _EPOCH_ORDINAL, 1), date.max.toordinal())
+    return date.fromordinal(ordinal).year
+
+
+# --------------------------------------------------------------------- wall clock to UTC
+
+
+def _offset_at(zone: ZoneInfo, epoch_seconds: int) -> int:
+    offset = datetime.fromtimestamp(epoch_seconds, tz=zone).utcoffset()
+    assert offset is not None
+    return int(offset.total_seconds())
+
+
+def _offset_pieces(zone: ZoneInfo, local_lo: int, local_hi: int) -> list[tuple[int, int]]:
+    """The zone's UTC offsets over a span, as ``(utc_start, offset)`` pieces in order.
+
+    zoneinfo does not expose its transitions, so the offset is sampled and every change is
+    located to the second by bisection.
+    """
+    lo = local_lo - _DAY
+    hi = local_hi + _DAY
+    pieces = [(lo, _offset_at(zone, lo))]
+    prev_t, prev_off = lo, pieces[0][1]
+    t = lo + _SAMPLE_STEP
+    while t <= hi + _SAMPLE_STEP:
+        off = _offset_at(zone, t)
+        if off != prev_off:
+            a, b = prev_t, t  # offset(a) == prev_off, offset(b) == off
+            while b - a > 1:
+                mid = (a + b) // 2
+                if _offset_at(zone, mid) == prev_off:
+                    a = mid
+                else:
+                    b = mid
+            pieces.append((b, off))
+            prev_off = off
+        prev_t = t
+        t += _SAMPLE_STEP
+    return pieces
+
+
+def _wall_to_utc(
+    wall_start: int,
+    wall_end: int,
+    pieces: list[tuple[int, int]],
+    piece_starts: list[int],
+    out: list[tuple[int, int]],
+) -> None:
+    """Append the UTC instants whose wall-clock reading lies in ``[wall_start, wall_end)``.
+
+    Within each offset piece the wall clock is ``utc + offset``; the preimage is the interval
+    shifted by that offset and cut to the piece. A gap (spring forward) leaves part of it empty,
+    a fold (fall back) can yield it twice; both are what the wall clock says.
+    """
+    i = max(bisect.bisect_right(piece_starts, wall_start - 2 * _DAY) - 1, 0)
+    n = len(pieces)
+    while i < n:
+        p_start, offset = pieces[i]
+        if p_start >= wall_end + 2 * _DAY:
+            break
+        p_end = pieces[i + 1][0] if i + 1 < n else 2**62
+        lo = max(wall_start - offset, p_start)
+        hi = min(wall_end - offset, p_end)
+        if lo < hi:
+            out.append((lo, hi))
+        i += 1
+
+
+def _merge(spans: list[tuple[int, int]]) -> tuple[IntArray, IntArray]:
+    """Sort intervals and fuse those that touch or overlap (overnight hours meeting a new day)."""
+    if not spans:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    spans.sort()
+    opens: list[int] = []
+    closes: list[int] = []
+    for lo, hi in spans:
+        if closes and lo <= closes[-1]:
+            closes[-1] = max(closes[-1], hi)
+        else:
+            opens.append(lo)
+            closes.append(hi)
+    return np.asarray(opens, dtype=np.int64), np.asarray(closes, dtype=np.int64)
+
+
+# ------------------------------------------------------------------------ scalar lookups
+
+
+def _business_us(tl: _Timeline, t: int) -> int:
+    """``B(t)``: business microseconds before ``t`` since the timeline began."""
+    i = bisect.bisect_right(tl.opens_us, t) - 1
+    if i < 0:
+        return 0
+    return tl.cum_us[i] + min(t - tl.opens_us[i], tl.closes_us[i] - tl.opens_us[i])
+
+
+def _inverse_us(tl: _Timeline, target: int) -> int | None:
+    """The latest ``u`` with ``B(u) == target``, or None when the timeline is too short."""
+    j = bisect.bisect_right(tl.cum_us, target) - 1
+    if j < 0:
+        return None
+    u = tl.opens_us[j] + (target - tl.cum_us[j])
+    if u >= tl.closes_us[j] or u >= tl.valid_hi * _US or u < tl.valid_lo * _US:
+        return None
+    return u
+
+
+# -------------------------------------------------------------------- vectorized lookups
+
+
+def _table(tl: _Timeline) -> _Table | None:
+    """The constant-time table for ``tl``, built on first use; None when it would be too big."""
+    cached = tl.table[0]
+    if cached is not None:
+        return cached
+    grain = tl.grain
+    base = (tl.valid_lo // grain) * grain
+    top = -(-tl.valid_hi // grain) * grain
+    slots = (top - base) // grain + 1
+    if slots > _MAX_TABLE_SLOTS:
+        return None
+    edges = base + grain * np.arange(slots + 1, dtype=np.int64)
+    i = np.searchsorted(tl.opens, edges, side="right") - 1
+    inside = np.clip(i, 0, None)
+    at = np.where(
+        i >= 0,
+        tl.cum[inside] + np.minimum(edges - tl.opens[inside], tl.closes[inside] - tl.opens[inside]),
+        0,
+    ).astype(np.int64)
+    at_us = at * _US
+    table = _Table(
+        base_us=base * _US,
+        grain_us=grain * _US,
+        at=at_us[:-1],
+        nxt=at_us[1:],
+        open_steps=np.flatnonzero(at[1:] > at[:-1]).astype(np.int64),
+    )
+    tl.table[0] = table
+    return table
+
+
+def _business_many(tl: _Timeline, t: IntArray) -> IntArray:
+    table = _table(tl)
+    if table is None:
+        return _business_searched(tl, t)
+    x = t - table.base_us
+    k = x // table.grain_us
+    x -= k * table.grain_us
+    x += table.at[k]
+    np.minimum(x, table.nxt[k], out=x)
+    return x
+
+
+def _business_searched(tl: _Timeline, t: IntArray) -> IntArray:
+    opens = tl.opens * _US
+    i = np.searchsorted(opens, t, side="right") - 1
+    inside = np.clip(i, 0, None)
+    lengths = (tl.closes - tl.opens) * _US
+    b = tl.cum[inside] * _US + np.minimum(t - opens[inside], lengths[inside])
+    return np.where(i >= 0, b, 0).astype(np.int64)
+
+
+def _inverse_many(tl: _Timeline, target: IntArray) -> IntArray | None:
+    """Vectorized ``_inverse_us``; None when any answer lies outside the timeline."""
+    table = _table(tl)
+    if table is None:
+        return _inverse_searched(tl, target)
+    n_open = len(table.open_steps)
+    if n_open == 0:
+        return None
+    first = int(table.at[0])
+    rel = target - first
+    j = rel // table.grain_us
+    if int(j.min()) < 0 or int(j.max()) >= n_open:
+        return None
+    u = table.open_steps[j] * table.grain_us
+    u += rel - j * table.grain_us
+    u += table.base_us
+    if int(u.min()) < tl.valid_lo * _US or int(u.max()) >= tl.valid_hi * _US:
+        return None
+    return u
+
+
+def _inverse_searched(tl: _Timeline, target: IntArray) -> IntArray | None:
+    if len(tl.opens) == 0:
+        return None
+    cum = tl.cum * _US
+    j = np.searchsorted(cum, target, side="right") - 1
+    if int(j.min()) < 0:
+        return None
+    u = tl.opens[j] * _US + (target - cum[j])
+    if (
+        bool((u >= tl.closes[j] * _US).any())
+        or int(u.max()) >= tl.valid_hi * _US
+        or int(u.min()) < tl.valid_lo * _US
+    ):
+        return None
+    return u

@@ -71,6 +71,8 @@ _SAMPLE_STEP: Final = 6 * 3600
 # Above this many slots the constant-time table would cost more memory than it saves time; the
 # vectorized paths then search the interval bounds instead.
 _MAX_TABLE_SLOTS: Final = 1 << 23
+# Batches are worked through in chunks this long, so the working buffers stay in the CPU cache.
+_CHUNK: Final = 16_384
 
 IntArray = npt.NDArray[np.int64]
 
@@ -120,15 +122,15 @@ class _Timeline:
 
 @dataclass(frozen=True)
 class _Table:
-    """Business microseconds at each ``grain`` step of the timeline, and where each open step is.
+    """Business seconds at each ``grain`` step of the timeline, and where each open step is.
 
     ``at[k]`` is ``B(base + k * grain)``; within a step the calendar is wholly open or wholly
     closed, so ``B(t) = min(at[k] + (t - start of step k), at[k + 1])``. ``open_steps[j]`` is the
     index of the j-th open step, which inverts ``B`` with one gather.
     """
 
-    base_us: int
-    grain_us: int
+    base: int
+    grain: int
     at: IntArray
     nxt: IntArray
     open_steps: IntArray
@@ -233,18 +235,15 @@ class Calendar:
 
     def between_many(self, starts: npt.ArrayLike, ends: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """``between`` over arrays of UTC epoch seconds (int or float), element by element."""
-        a = _array_to_us(starts, "starts")
-        b = _array_to_us(ends, "ends")
+        a, b, unit = _common_ticks(_as_ticks(starts, "starts"), _as_ticks(ends, "ends"))
         if a.shape != b.shape:
             raise ValueError(f"starts and ends differ in shape: {a.shape} and {b.shape}")
         if a.size == 0:
             return np.zeros(a.shape, dtype=np.float64)
         lo = min(int(a.min()), int(b.min()))
         hi = max(int(a.max()), int(b.max()))
-        tl = self._covering(lo, hi)
-        diff = _business_many(tl, b)
-        diff -= _business_many(tl, a)
-        return diff / _US
+        tl = self._covering(*_span_us(lo, hi, unit, "starts and ends"))
+        return _between_many(tl, a, b, unit)
 
     def add_many(self, starts: npt.ArrayLike, seconds: npt.ArrayLike) -> npt.NDArray[np.generic]:
         """``add`` over arrays: UTC epoch seconds in and out.
@@ -252,25 +251,18 @@ class Calendar:
         The result is int64 when both inputs are integer arrays (whole seconds in give whole
         seconds out), float64 otherwise.
         """
-        s = np.asarray(starts)
-        d = np.asarray(seconds)
-        a = _array_to_us(s, "starts")
-        delta = _array_to_us(d, "seconds", check_range=False)
+        a, delta, unit = _common_ticks(_as_ticks(starts, "starts"), _as_ticks(seconds, "seconds"))
         a, delta = np.broadcast_arrays(a, delta)
         if a.size == 0:
-            return np.zeros(a.shape, dtype=np.float64)
-        tl = self._covering(int(a.min()), int(a.max()))
+            return np.zeros(a.shape, dtype=np.int64 if unit == 1 else np.float64)
+        tl = self._covering(*_span_us(int(a.min()), int(a.max()), unit, "starts"))
         while True:
-            target = _business_many(tl, a) + delta
-            u = _inverse_many(tl, target)
+            u = _add_many(tl, a, delta, unit)
             if u is not None:
-                break
-            reach = int(np.abs(delta).max())
+                return u if unit == 1 else u / unit
+            reach = int(np.abs(delta).max()) * (_US // unit)
             forward = int(delta.max()) >= 0 and tl.last_year < _LAST_BUILD_YEAR
             tl = self._widen(tl, forward=forward, reach_us=reach)
-        if np.issubdtype(s.dtype, np.integer) and np.issubdtype(d.dtype, np.integer):
-            return u // _US
-        return u / _US
 
     # --------------------------------------------------------------------------- the timeline
 
@@ -380,19 +372,34 @@ def _seconds_to_us(seconds: float) -> int:
     return round(seconds * _US)
 
 
-def _array_to_us(values: npt.ArrayLike, what: str, check_range: bool = True) -> IntArray:
+def _as_ticks(values: npt.ArrayLike, what: str) -> tuple[IntArray, int]:
+    """Epoch seconds as int64 ticks and their unit: whole seconds stay seconds (the fast path),
+    fractional seconds become microseconds, the resolution scalar calls work in."""
     arr = np.asarray(values)
     if np.issubdtype(arr.dtype, np.integer):
-        out = arr.astype(np.int64) * _US
-    elif np.issubdtype(arr.dtype, np.floating):
+        return arr.astype(np.int64, copy=False), 1
+    if np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all():
             raise ValueError(f"{what} holds NaN or infinite values")
-        out = np.rint(arr.astype(np.float64) * _US).astype(np.int64)
-    else:
-        raise TypeError(f"{what} must be an int or float array of epoch seconds, got {arr.dtype}")
-    if check_range and out.size and (out.min() < _MIN_US or out.max() >= _MAX_US):
+        return np.rint(arr.astype(np.float64) * _US).astype(np.int64), _US
+    raise TypeError(f"{what} must be an int or float array of epoch seconds, got {arr.dtype}")
+
+
+def _common_ticks(
+    x: tuple[IntArray, int], y: tuple[IntArray, int]
+) -> tuple[IntArray, IntArray, int]:
+    """Bring two tick arrays to one unit (microseconds if either is)."""
+    (xa, xu), (ya, yu) = x, y
+    if xu == yu:
+        return xa, ya, xu
+    return xa * (_US // xu), ya * (_US // yu), _US
+
+
+def _span_us(lo: int, hi: int, unit: int, what: str) -> tuple[int, int]:
+    scale = _US // unit
+    if lo < _MIN_US // scale or hi >= _MAX_US // scale:
         raise ValueError(f"{what} must lie in {MIN_YEAR}-01-01..{MAX_YEAR}-12-31 UTC")
-    return out
+    return lo * scale, hi * scale
 
 
 def _utc_year(epoch_seconds: int) -> int:
@@ -519,79 +526,131 @@ def _table(tl: _Timeline) -> _Table | None:
     if slots > _MAX_TABLE_SLOTS:
         return None
     edges = base + grain * np.arange(slots + 1, dtype=np.int64)
-    i = np.searchsorted(tl.opens, edges, side="right") - 1
-    inside = np.clip(i, 0, None)
-    at = np.where(
-        i >= 0,
-        tl.cum[inside] + np.minimum(edges - tl.opens[inside], tl.closes[inside] - tl.opens[inside]),
-        0,
-    ).astype(np.int64)
-    at_us = at * _US
+    at = _business_searched(tl, edges, 1)
     table = _Table(
-        base_us=base * _US,
-        grain_us=grain * _US,
-        at=at_us[:-1],
-        nxt=at_us[1:],
+        base=base,
+        grain=grain,
+        at=at[:-1],
+        nxt=at[1:],
         open_steps=np.flatnonzero(at[1:] > at[:-1]).astype(np.int64),
     )
     tl.table[0] = table
     return table
 
 
-def _business_many(tl: _Timeline, t: IntArray) -> IntArray:
+class _Kernel:
+    """``B`` and its inverse over one chunk of ticks at a time, in reused buffers.
+
+    Working through a batch in chunks that fit the CPU cache, with no temporary arrays, runs the
+    same NumPy operations about twice as fast as whole-array expressions.
+    """
+
+    def __init__(self, table: _Table, unit: int) -> None:
+        self.table = table
+        self.unit = unit
+        self.grain = table.grain * unit
+        self.base = table.base * unit
+        self.k = np.empty(_CHUNK, dtype=np.int64)
+        self.tmp = np.empty(_CHUNK, dtype=np.int64)
+
+    def business(self, t: IntArray, into: IntArray) -> IntArray:
+        m = len(t)
+        x, k, tmp = into[:m], self.k[:m], self.tmp[:m]
+        np.subtract(t, self.base, out=x)
+        np.floor_divide(x, self.grain, out=k)
+        np.multiply(k, self.grain, out=tmp)
+        x -= tmp
+        np.take(self.table.at, k, out=tmp)
+        if self.unit != 1:
+            tmp *= self.unit
+        x += tmp
+        np.take(self.table.nxt, k, out=tmp)
+        if self.unit != 1:
+            tmp *= self.unit
+        np.minimum(x, tmp, out=x)
+        return x
+
+    def inverse(self, target: IntArray, into: IntArray, lo: int, hi: int) -> bool:
+        """Write the latest ``u`` with ``B(u) == target`` into ``into``; False if out of span."""
+        m = len(target)
+        j, tmp, out = self.k[:m], self.tmp[:m], into[:m]
+        steps = self.table.open_steps
+        target -= int(self.table.at[0]) * self.unit
+        np.floor_divide(target, self.grain, out=j)
+        if m and (int(j.min()) < 0 or int(j.max()) >= len(steps)):
+            return False
+        np.multiply(j, self.grain, out=tmp)
+        target -= tmp
+        np.take(steps, j, out=out)
+        out *= self.grain
+        out += target
+        out += self.base
+        return not m or (int(out.min()) >= lo and int(out.max()) < hi)
+
+
+def _between_many(tl: _Timeline, a: IntArray, b: IntArray, unit: int) -> npt.NDArray[np.float64]:
     table = _table(tl)
     if table is None:
-        return _business_searched(tl, t)
-    x = t - table.base_us
-    k = x // table.grain_us
-    x -= k * table.grain_us
-    x += table.at[k]
-    np.minimum(x, table.nxt[k], out=x)
-    return x
+        diff = _business_searched(tl, b, unit) - _business_searched(tl, a, unit)
+        return diff / unit
+    flat_a, flat_b = a.ravel(), b.ravel()
+    out = np.empty(flat_a.shape, dtype=np.float64)
+    kernel = _Kernel(table, unit)
+    x = np.empty(_CHUNK, dtype=np.int64)
+    y = np.empty(_CHUNK, dtype=np.int64)
+    for i in range(0, len(flat_a), _CHUNK):
+        j = i + _CHUNK
+        end = kernel.business(flat_b[i:j], x)
+        end -= kernel.business(flat_a[i:j], y)
+        if unit == 1:
+            out[i:j] = end
+        else:
+            np.divide(end, unit, out=out[i:j])
+    return out.reshape(a.shape)
 
 
-def _business_searched(tl: _Timeline, t: IntArray) -> IntArray:
-    opens = tl.opens * _US
-    i = np.searchsorted(opens, t, side="right") - 1
+def _add_many(tl: _Timeline, a: IntArray, delta: IntArray, unit: int) -> IntArray | None:
+    """Vectorized ``add`` in ticks; None when an answer lies outside the timeline."""
+    table = _table(tl)
+    if table is None:
+        return _inverse_searched(tl, _business_searched(tl, a, unit) + delta, unit)
+    if len(table.open_steps) == 0:
+        return None
+    flat_a, flat_d = a.ravel(), delta.ravel()
+    out = np.empty(flat_a.shape, dtype=np.int64)
+    kernel = _Kernel(table, unit)
+    x = np.empty(_CHUNK, dtype=np.int64)
+    lo, hi = tl.valid_lo * unit, tl.valid_hi * unit
+    for i in range(0, len(flat_a), _CHUNK):
+        j = i + _CHUNK
+        target = kernel.business(flat_a[i:j], x)
+        target += flat_d[i:j]
+        if not kernel.inverse(target, out[i:j], lo, hi):
+            return None
+    return out.reshape(a.shape)
+
+
+def _business_searched(tl: _Timeline, t: IntArray, unit: int) -> IntArray:
+    i = np.searchsorted(tl.opens * unit, t, side="right") - 1
     inside = np.clip(i, 0, None)
-    lengths = (tl.closes - tl.opens) * _US
-    b = tl.cum[inside] * _US + np.minimum(t - opens[inside], lengths[inside])
+    opens = tl.opens[inside] * unit
+    lengths = (tl.closes[inside] - tl.opens[inside]) * unit
+    b = tl.cum[inside] * unit + np.minimum(t - opens, lengths)
     return np.where(i >= 0, b, 0).astype(np.int64)
 
 
-def _inverse_many(tl: _Timeline, target: IntArray) -> IntArray | None:
-    """Vectorized ``_inverse_us``; None when any answer lies outside the timeline."""
-    table = _table(tl)
-    if table is None:
-        return _inverse_searched(tl, target)
-    n_open = len(table.open_steps)
-    if n_open == 0:
-        return None
-    first = int(table.at[0])
-    rel = target - first
-    j = rel // table.grain_us
-    if int(j.min()) < 0 or int(j.max()) >= n_open:
-        return None
-    u = table.open_steps[j] * table.grain_us
-    u += rel - j * table.grain_us
-    u += table.base_us
-    if int(u.min()) < tl.valid_lo * _US or int(u.max()) >= tl.valid_hi * _US:
-        return None
-    return u
-
-
-def _inverse_searched(tl: _Timeline, target: IntArray) -> IntArray | None:
+def _inverse_searched(tl: _Timeline, target: IntArray, unit: int) -> IntArray | None:
     if len(tl.opens) == 0:
         return None
-    cum = tl.cum * _US
+    cum = tl.cum * unit
     j = np.searchsorted(cum, target, side="right") - 1
     if int(j.min()) < 0:
         return None
-    u = tl.opens[j] * _US + (target - cum[j])
+    u = tl.opens[j] * unit + (target - cum[j])
     if (
-        bool((u >= tl.closes[j] * _US).any())
-        or int(u.max()) >= tl.valid_hi * _US
-        or int(u.min()) < tl.valid_lo * _US
+        bool((u >= tl.closes[j] * unit).any())
+        or int(u.max()) >= tl.valid_hi * unit
+        or int(u.min()) < tl.valid_lo * unit
     ):
         return None
     return u

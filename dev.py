@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Set-up and everyday tasks, needing nothing but Python 3.11+.
+
+    python3 dev.py run      run duly (creates .venv from the lock file first)
+    python3 dev.py test     linters, type checks, import contracts and the whole test suite
+    python3 dev.py bench    the benchmark scripts, with the libraries they compare against
+    python3 dev.py lock     regenerate the lock files from pyproject.toml (needs uv)
+
+Every command first makes sure `.venv` matches the lock file, so a fresh clone needs one command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+DEV_LOCK = ROOT / "requirements" / "dev.lock"
+BENCH_LOCK = ROOT / "requirements" / "bench.lock"
+
+
+def _sh(*args: str | Path) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, check=False)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def _ensure_env(lock: Path) -> None:
+    """Create or refresh .venv when the lock file or pyproject.toml changed since last time."""
+    digest = hashlib.sha256(lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / f".installed-{lock.stem}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    if not (BIN / "python").exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    _sh(BIN / "python", "-m", "pip", "install", "-q", "--require-hashes", "-r", lock)
+    _sh(BIN / "python", "-m", "pip", "install", "-q", "--no-deps", "-e", ".")
+    stamp.write_text(digest)
+
+
+def run(args: list[str]) -> None:
+    _ensure_env(DEV_LOCK)
+    example = "examples/calendars.yaml:stockholm_office"
+    _sh(
+        BIN / "duly",
+        "deadline",
+        "--calendar",
+        example,
+        "--start",
+        "2026-12-23T15:30:00+01:00",
+        "--add",
+        "8h30m",
+        *args,
+    )
+    _sh(
+        BIN / "duly",
+        "between",
+        "--calendar",
+        example,
+        "--start",
+        "2026-12-23T15:30:00+01:00",
+        "--end",
+        "2027-01-04T10:00:00+01:00",
+        *args,
+    )
+
+
+def test(args: list[str]) -> None:
+    _ensure_env(DEV_LOCK)
+    _sh(BIN / "ruff", "check", ".")
+    _sh(BIN / "ruff", "format", "--check", ".")
+    _sh(BIN / "mypy")
+    _sh(BIN / "lint-imports")
+    _sh(BIN / "python", "-m", "pytest", "--cov", "--cov-report=term", *args)
+
+
+def bench(args: list[str]) -> None:
+    _ensure_env(DEV_LOCK)
+    _ensure_env(BENCH_LOCK)
+    _sh(BIN / "python", "benchmarks/calendar_bench.py", *args)
+
+
+def lock(args: list[str]) -> None:
+    common = ["--python-version", "3.11", "--generate-hashes", "-q"]
+    _sh("uv", "pip", "compile", "pyproject.toml", "--extra", "dev", *common, "-o", DEV_LOCK)
+    _sh(
+        "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "dev",
+        "--extra",
+        "bench",
+        *common,
+        "-o",
+        BENCH_LOCK,
+    )
+
+
+COMMANDS = {"run": run, "test": test, "bench": bench, "lock": lock}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        sys.exit(2)
+    COMMANDS[sys.argv[1]](sys.argv[2:])

@@ -71,6 +71,9 @@ _SAMPLE_STEP: Final = 6 * 3600
 # Above this many slots the constant-time table would cost more memory than it saves time; the
 # vectorized paths then search the interval bounds instead.
 _MAX_TABLE_SLOTS: Final = 1 << 23
+# A uniform table up to this many slots stays in the CPU cache; beyond, a coarser slot table wins.
+_UNIFORM_MAX_SLOTS: Final = 1 << 18
+_SLOT_GRAINS: Final = (3600, 1800, 1200, 900, 600, 300, 120, 60)
 # Batches are worked through in chunks this long, so the working buffers stay in the CPU cache.
 _CHUNK: Final = 16_384
 
@@ -112,7 +115,7 @@ class _Timeline:
     opens_us: list[int]
     closes_us: list[int]
     cum_us: list[int]
-    table: list[_Table | None] = field(default_factory=lambda: [None])
+    table: list[_Table | _SlotTable | None] = field(default_factory=lambda: [None])
 
     @property
     def total(self) -> int:
@@ -134,6 +137,29 @@ class _Table:
     at: IntArray
     nxt: IntArray
     open_steps: IntArray
+
+
+@dataclass(frozen=True)
+class _SlotTable:
+    """Per slot of ``grain`` seconds: business before it, closed lead-in, open run length.
+
+    The ``open_*`` arrays repeat those of the slots with an open run, in order, with
+    ``open_end`` the business time at each run's end; ``first_after[b]`` is the first run ending
+    after business time ``open_at[0] + b * grain``, from which at most ``max_steps`` runs need
+    stepping over to invert ``B``.
+    """
+
+    base: int
+    grain: int
+    at: IntArray
+    lead: IntArray
+    span: IntArray
+    open_slots: IntArray
+    open_at: IntArray
+    open_lead: IntArray
+    open_end: IntArray
+    first_after: IntArray
+    max_steps: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,7 +230,7 @@ class Calendar:
             target = _business_us(tl, a) + delta
             u = _inverse_us(tl, target)
             if u is not None:
-                return _from_us(u)
+                return _from_us(_in_range(u, _US))
             tl = self._widen(tl, forward=delta >= 0, reach_us=abs(delta))
 
     def is_open(self, at: datetime) -> bool:
@@ -228,7 +254,12 @@ class Calendar:
                 return _from_us(t)
             close = tl.closes_us[i]
             if close < tl.valid_hi * _US:
-                return _from_us(close)
+                return _from_us(_in_range(close, _US))
+            if tl.last_year >= _LAST_BUILD_YEAR:
+                raise ValueError(
+                    f"calendar {self.name or self.timezone!r} never closes after {at.isoformat()} "
+                    f"(supported up to {MAX_YEAR}-12-31)"
+                )
             tl = self._widen(tl, forward=True, reach_us=0)
 
     # ------------------------------------------------------------------------- vectorized API
@@ -259,6 +290,9 @@ class Calendar:
         while True:
             u = _add_many(tl, a, delta, unit)
             if u is not None:
+                if u.size:
+                    _in_range(int(u.min()), unit)
+                    _in_range(int(u.max()), unit)
                 return u if unit == 1 else u / unit
             reach = int(np.abs(delta).max()) * (_US // unit)
             forward = int(delta.max()) >= 0 and tl.last_year < _LAST_BUILD_YEAR
@@ -402,6 +436,17 @@ def _span_us(lo: int, hi: int, unit: int, what: str) -> tuple[int, int]:
     return lo * scale, hi * scale
 
 
+def _in_range(ticks: int, unit: int) -> int:
+    """An answer must lie in the supported range too, or later calls could not use it."""
+    scale = _US // unit
+    if ticks < _MIN_US // scale or ticks >= _MAX_US // scale:
+        raise ValueError(
+            f"the answer {_from_us(ticks * scale).isoformat()} lies outside the supported range "
+            f"{MIN_YEAR}-01-01..{MAX_YEAR}-12-31 UTC"
+        )
+    return ticks
+
+
 def _utc_year(epoch_seconds: int) -> int:
     days = epoch_seconds // _DAY
     ordinal = min(max(days + _EPOCH_ORDINAL, 1), date.max.toordinal())
@@ -514,28 +559,91 @@ def _inverse_us(tl: _Timeline, target: int) -> int | None:
 # -------------------------------------------------------------------- vectorized lookups
 
 
-def _table(tl: _Timeline) -> _Table | None:
-    """The constant-time table for ``tl``, built on first use; None when it would be too big."""
+def _table(tl: _Timeline) -> _Table | _SlotTable | None:
+    """The constant-time table for ``tl``, built on first use; None when it would be too big.
+
+    A calendar whose boundaries all fall on a coarse grain gets the uniform table. One odd
+    boundary (an exception closing at 15:53) would shrink that grain to a minute for the whole
+    span and the table past the CPU cache; such calendars get a slot table at the largest grain
+    where each slot holds at most one open run, which stays small whatever the minutes.
+    """
     cached = tl.table[0]
     if cached is not None:
         return cached
-    grain = tl.grain
+    table: _Table | _SlotTable | None = None
+    if _slot_count(tl, tl.grain) <= _UNIFORM_MAX_SLOTS:
+        table = _uniform_table(tl)
+    else:
+        for grain in _SLOT_GRAINS:
+            if grain <= tl.grain or grain % tl.grain or not _one_run_per_slot(tl, grain):
+                continue
+            if _slot_count(tl, grain) <= _MAX_TABLE_SLOTS:
+                table = _slot_table(tl, grain)
+            break
+        else:
+            if _slot_count(tl, tl.grain) <= _MAX_TABLE_SLOTS:
+                table = _uniform_table(tl)
+    tl.table[0] = table
+    return table
+
+
+def _slot_count(tl: _Timeline, grain: int) -> int:
+    return (-(-tl.valid_hi // grain) - tl.valid_lo // grain) + 1
+
+
+def _slot_edges(tl: _Timeline, grain: int) -> IntArray:
     base = (tl.valid_lo // grain) * grain
-    top = -(-tl.valid_hi // grain) * grain
-    slots = (top - base) // grain + 1
-    if slots > _MAX_TABLE_SLOTS:
-        return None
-    edges = base + grain * np.arange(slots + 1, dtype=np.int64)
+    return base + grain * np.arange(_slot_count(tl, grain) + 1, dtype=np.int64)
+
+
+def _uniform_table(tl: _Timeline) -> _Table:
+    edges = _slot_edges(tl, tl.grain)
     at = _business_searched(tl, edges, 1)
-    table = _Table(
-        base=base,
-        grain=grain,
+    return _Table(
+        base=int(edges[0]),
+        grain=tl.grain,
         at=at[:-1],
         nxt=at[1:],
         open_steps=np.flatnonzero(at[1:] > at[:-1]).astype(np.int64),
     )
-    tl.table[0] = table
-    return table
+
+
+def _one_run_per_slot(tl: _Timeline, grain: int) -> bool:
+    """Whether no slot of ``grain`` holds a closing followed by another opening."""
+    closes, opens = tl.closes[:-1], tl.opens[1:]
+    return not bool(((closes % grain != 0) & (closes // grain == opens // grain)).any())
+
+
+def _slot_table(tl: _Timeline, grain: int) -> _SlotTable:
+    edges = _slot_edges(tl, grain)
+    at_all = _business_searched(tl, edges, 1)
+    at, span = at_all[:-1], np.diff(at_all)
+    starts = edges[:-1]
+    i = np.searchsorted(tl.opens, starts, side="right") - 1
+    inside = np.clip(i, 0, None)
+    open_at_start = (i >= 0) & (starts < tl.closes[inside])
+    following = np.clip(i + 1, 0, max(len(tl.opens) - 1, 0))
+    lead = np.where(open_at_start | (span == 0), 0, tl.opens[following] - starts)
+    open_slots = np.flatnonzero(span > 0).astype(np.int64)
+    open_at, open_end = at[open_slots], at[open_slots] + span[open_slots]
+    first = int(open_at[0]) if len(open_slots) else 0
+    buckets = (int(open_end[-1]) - first) // grain + 2 if len(open_slots) else 1
+    first_after = np.searchsorted(
+        open_end, first + grain * np.arange(buckets, dtype=np.int64), side="right"
+    ).astype(np.int64)
+    return _SlotTable(
+        base=int(edges[0]),
+        grain=grain,
+        at=at,
+        lead=lead.astype(np.int64),
+        span=span,
+        open_slots=open_slots,
+        open_at=open_at,
+        open_lead=lead[open_slots].astype(np.int64),
+        open_end=open_end,
+        first_after=first_after,
+        max_steps=int(np.diff(first_after).max()) + 1 if buckets > 1 else 1,
+    )
 
 
 class _Kernel:
@@ -588,6 +696,75 @@ class _Kernel:
         return not m or (int(out.min()) >= lo and int(out.max()) < hi)
 
 
+class _SlotKernel:
+    """``B`` and its inverse over a slot table: like ``_Kernel``, with a run inside each slot.
+
+    In slot ``k`` the calendar is closed for ``lead[k]``, then open for ``span[k]``, then closed,
+    so ``B(t) = at[k] + clip(r - lead[k], 0, span[k])`` with ``r`` the time into the slot. The
+    inverse finds the business-time bucket's first candidate run and steps over the few partial
+    runs that share the bucket.
+    """
+
+    def __init__(self, table: _SlotTable, unit: int) -> None:
+        self.table = table
+        self.unit = unit
+        self.grain = table.grain * unit
+        self.base = table.base * unit
+        self.k = np.empty(_CHUNK, dtype=np.int64)
+        self.tmp = np.empty(_CHUNK, dtype=np.int64)
+        self.rel = np.empty(_CHUNK, dtype=np.int64)
+        self.more = np.empty(_CHUNK, dtype=np.bool_)
+
+    def _gather(self, source: IntArray, index: IntArray, out: IntArray) -> IntArray:
+        np.take(source, index, out=out)
+        if self.unit != 1:
+            out *= self.unit
+        return out
+
+    def business(self, t: IntArray, into: IntArray) -> IntArray:
+        m = len(t)
+        x, k, tmp = into[:m], self.k[:m], self.tmp[:m]
+        np.subtract(t, self.base, out=x)
+        np.floor_divide(x, self.grain, out=k)
+        np.multiply(k, self.grain, out=tmp)
+        x -= tmp
+        x -= self._gather(self.table.lead, k, tmp)
+        np.maximum(x, 0, out=x)
+        np.minimum(x, self._gather(self.table.span, k, tmp), out=x)
+        x += self._gather(self.table.at, k, tmp)
+        return x
+
+    def inverse(self, target: IntArray, into: IntArray, lo: int, hi: int) -> bool:
+        """Write the latest ``u`` with ``B(u) == target`` into ``into``; False if out of span."""
+        m = len(target)
+        if not m:
+            return True
+        table = self.table
+        n_open = len(table.open_slots)
+        j, tmp, rel, more, out = self.k[:m], self.tmp[:m], self.rel[:m], self.more[:m], into[:m]
+        np.subtract(target, int(table.open_at[0]) * self.unit, out=rel)
+        np.floor_divide(rel, self.grain, out=j)
+        if int(j.min()) < 0 or int(j.max()) >= len(table.first_after):
+            return False
+        np.take(table.first_after, j, out=j)  # the first run ending after the bucket starts
+        for _ in range(table.max_steps):
+            if int(j.max()) >= n_open:
+                return False
+            np.less_equal(self._gather(table.open_end, j, tmp), target, out=more)
+            if not more.any():
+                break
+            j += more
+        else:
+            return False
+        np.subtract(target, self._gather(table.open_at, j, tmp), out=out)
+        out += self._gather(table.open_lead, j, tmp)
+        np.take(table.open_slots, j, out=tmp)
+        tmp *= self.grain
+        out += tmp
+        out += self.base
+        return int(out.min()) >= lo and int(out.max()) < hi
+
+
 def _between_many(tl: _Timeline, a: IntArray, b: IntArray, unit: int) -> npt.NDArray[np.float64]:
     table = _table(tl)
     if table is None:
@@ -595,7 +772,7 @@ def _between_many(tl: _Timeline, a: IntArray, b: IntArray, unit: int) -> npt.NDA
         return diff / unit
     flat_a, flat_b = a.ravel(), b.ravel()
     out = np.empty(flat_a.shape, dtype=np.float64)
-    kernel = _Kernel(table, unit)
+    kernel = _Kernel(table, unit) if isinstance(table, _Table) else _SlotKernel(table, unit)
     x = np.empty(_CHUNK, dtype=np.int64)
     y = np.empty(_CHUNK, dtype=np.int64)
     for i in range(0, len(flat_a), _CHUNK):
@@ -614,11 +791,13 @@ def _add_many(tl: _Timeline, a: IntArray, delta: IntArray, unit: int) -> IntArra
     table = _table(tl)
     if table is None:
         return _inverse_searched(tl, _business_searched(tl, a, unit) + delta, unit)
-    if len(table.open_steps) == 0:
+    if isinstance(table, _Table) and len(table.open_steps) == 0:
+        return None
+    if isinstance(table, _SlotTable) and len(table.open_slots) == 0:
         return None
     flat_a, flat_d = a.ravel(), delta.ravel()
     out = np.empty(flat_a.shape, dtype=np.int64)
-    kernel = _Kernel(table, unit)
+    kernel = _Kernel(table, unit) if isinstance(table, _Table) else _SlotKernel(table, unit)
     x = np.empty(_CHUNK, dtype=np.int64)
     lo, hi = tl.valid_lo * unit, tl.valid_hi * unit
     for i in range(0, len(flat_a), _CHUNK):

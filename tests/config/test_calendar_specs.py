@@ -31,8 +31,8 @@ ISSUE_EXAMPLE = {
 }
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=STOCKHOLM)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM)
 
 
 def test_the_issue_example_reads_into_the_weekly_minutes_it_describes():

@@ -28,8 +28,8 @@ def hard_calendar() -> Calendar:
     return Calendar("America/New_York", week, holidays, exceptions, name="hard")
 
 
-def epoch(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp())
+def epoch(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
 def random_pairs(lo: int, hi: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

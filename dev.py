@@ -90,7 +90,8 @@ def bench(args: list[str]) -> None:
 
 def lock(args: list[str]) -> None:
     common = ["--python-version", "3.11", "--generate-hashes", "-q"]
-    _sh("uv", "pip", "compile", "pyproject.toml", "--extra", "dev", *common, "-o", DEV_LOCK)
+    dev_lock, bench_lock = (str(p.relative_to(ROOT)) for p in (DEV_LOCK, BENCH_LOCK))
+    _sh("uv", "pip", "compile", "pyproject.toml", "--extra", "dev", *common, "-o", dev_lock)
     _sh(
         "uv",
         "pip",

@@ -57,7 +57,7 @@ class Event:
     type: str
     actor: str | None = None
     public: bool | None = None
-    fields: Mapping[str, Any] = field(default=_EMPTY)
+    fields: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     score: int | None = None
 
     def __post_init__(self) -> None:

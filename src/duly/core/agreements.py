@@ -1,0 +1,215 @@
+"""The SLA-as-code model: agreements, their ordered policies, targets and metrics.
+
+These are plain frozen values, built and validated by ``duly.config`` from YAML; the clock engine
+reads them and nothing else. Durations are seconds, counted in the business time of the target's
+calendar, named by the config's ``calendars`` (or ``24x7``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+from duly.core.calendar import Calendar
+from duly.core.conditions import Condition
+
+__all__ = [
+    "BUILTIN_METRICS",
+    "Agreement",
+    "CustomMetric",
+    "Party",
+    "Policy",
+    "RateTarget",
+    "SlaConfig",
+    "Target",
+    "Warning",
+]
+
+#: The metrics of DESIGN.md's table; a config may add custom ones.
+BUILTIN_METRICS: Final = (
+    "first_reply",
+    "next_reply",
+    "periodic_update",
+    "pausable_update",
+    "requester_wait",
+    "agent_work",
+    "resolution",
+)
+#: Metrics that measure one cumulative clock per ticket (they resume on reopen).
+CUMULATIVE_METRICS: Final = ("requester_wait", "agent_work", "resolution")
+#: Statuses that pause each built-in metric unless a target says otherwise (``pause_on``).
+DEFAULT_PAUSE_ON: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        "first_reply": frozenset(),
+        "next_reply": frozenset(),
+        "periodic_update": frozenset(),
+        "pausable_update": frozenset({"pending", "on_hold"}),
+        "requester_wait": frozenset({"pending"}),
+        "agent_work": frozenset({"pending", "on_hold"}),
+        "resolution": frozenset(),
+    }
+)
+
+AgreementKind = Literal["sla", "ola", "uc"]
+AgreementLevel = Literal["corporate", "customer", "service"]
+AgreementStatus = Literal["draft", "active", "expired"]
+OnChange = Literal["retarget", "restart", "stricter"]
+Period = Literal["day", "week", "month", "quarter", "year"]
+_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Warning:
+    """Warn when ``percent`` of the target has elapsed, or ``before`` seconds remain."""
+
+    percent: float | None = None
+    before: float | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A metric's duration per priority, the calendar it counts in, and how it behaves.
+
+    ``durations`` maps a priority to seconds; the key ``"*"`` applies to priorities not listed.
+    A ticket whose priority has no duration gets no clock for this metric.
+    """
+
+    metric: str
+    durations: Mapping[str, float]
+    calendar: str = "24x7"
+    warnings: tuple[Warning, ...] = ()
+    pause_on: frozenset[str] | None = None
+    on_change: OnChange = "retarget"
+    max_pause: float | None = None
+
+    def duration_for(self, priority: str | None) -> float | None:
+        """Seconds of target for a ticket of ``priority``, or None if it has none."""
+        if priority is not None and priority in self.durations:
+            return self.durations[priority]
+        return self.durations.get("*")
+
+    def pauses(self, default: frozenset[str]) -> frozenset[str]:
+        """The statuses that pause this target's clock."""
+        return self.pause_on if self.pause_on is not None else default
+
+
+@dataclass(frozen=True)
+class RateTarget:
+    """``percent`` of a metric's clocks must finish within ``within`` seconds, each period.
+
+    ``within`` maps priorities to seconds like ``Target.durations`` (``"*"`` for the rest); the
+    rate counts clocks that started in the period and are finished (met or missed).
+    """
+
+    metric: str
+    percent: float
+    within: Mapping[str, float]
+    period: Period = "month"
+    calendar: str = "24x7"
+
+    def within_for(self, priority: str | None) -> float | None:
+        if priority is not None and priority in self.within:
+            return self.within[priority]
+        return self.within.get("*")
+
+
+@dataclass(frozen=True)
+class CustomMetric:
+    """A metric defined by conditions over the ticket and the event being applied.
+
+    The clock starts when ``start`` becomes true, pauses while ``pause`` holds and stops when
+    ``stop`` becomes true; with ``repeat`` it starts again on the next ``start``.
+    """
+
+    name: str
+    start: Condition
+    stop: Condition
+    pause: Condition | None = None
+    repeat: bool = False
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which tickets it covers (``when``; None = all) and what it promises them."""
+
+    id: str
+    when: Condition | None = None
+    targets: tuple[Target, ...] = ()
+    rate_targets: tuple[RateTarget, ...] = ()
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Party:
+    """Someone bound by an agreement, in a role such as provider, customer or team."""
+
+    name: str
+    role: str = ""
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A contract and its ordered policies.
+
+    An agreement applies to a ticket when it is in force on the ticket's creation date and its
+    ``scope`` matches; then the first of its policies whose ``when`` matches applies. An OLA names
+    the ``team`` (group) it binds: its clocks run only while that group holds the ticket.
+    """
+
+    id: str
+    name: str = ""
+    kind: AgreementKind = "sla"
+    level: AgreementLevel = "customer"
+    status: AgreementStatus = "active"
+    parties: tuple[Party, ...] = ()
+    services: tuple[str, ...] = ()
+    description: str = ""
+    owner: str = ""
+    effective_from: date | None = None
+    effective_to: date | None = None
+    review_months: int | None = None
+    scope: Condition | None = None
+    team: str | None = None
+    supports: tuple[str, ...] = ()
+    policies: tuple[Policy, ...] = ()
+
+    def in_force_on(self, day: date) -> bool:
+        """Whether the agreement binds tickets created on ``day`` (drafts never do)."""
+        if self.status == "draft":
+            return False
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return self.effective_to is None or day <= self.effective_to
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    """Everything the clock engine needs: calendars, agreements, status and priority vocab."""
+
+    calendars: Mapping[str, Calendar]
+    agreements: tuple[Agreement, ...]
+    statuses: Mapping[str, str] = field(default_factory=dict)
+    priorities: tuple[str, ...] = ()
+    custom_metrics: Mapping[str, CustomMetric] = field(default_factory=dict)
+    version: str = ""
+
+    def calendar(self, name: str) -> Calendar:
+        """The calendar named ``name``; ``24x7`` always exists."""
+        if name in self.calendars:
+            return self.calendars[name]
+        if name == "24x7":
+            return _ALWAYS_OPEN
+        raise KeyError(f"unknown calendar {name!r}")
+
+    def status_of(self, source_status: str | None) -> str | None:
+        """A source's status mapped onto duly's (unmapped duly statuses pass through)."""
+        if source_status is None:
+            return None
+        return self.statuses.get(source_status, source_status)
+
+
+_ALWAYS_OPEN: Final = Calendar.always_open()

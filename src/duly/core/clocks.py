@@ -1,0 +1,413 @@
+"""A ticket's events and the agreements in force -> every SLA clock on it.
+
+Evaluation is a pure function, ``evaluate_ticket(events, config, now)``: the ticket is replayed
+into states (``tickets``), each metric's cycles are found (``metrics``), and each cycle is measured
+against the target of the policy in force, in business time of the target's calendar, with its
+pauses. Changing the config or learning of a late event means calling it again.
+
+The rules where DESIGN.md leaves a choice, all documented in docs/clocks.md:
+
+* A clock's due time is where its running business time reaches the target, assuming it runs
+  from now on; a pause pushes it back. A clock is breached once running time exceeds the target.
+* When the policy or priority changes while a clock runs, the new target's ``on_change`` decides:
+  ``retarget`` keeps the start and applies the new target, ``restart`` cancels the clock (unless it
+  had already breached) and starts a new one at the change, ``stricter`` keeps the earlier due.
+* A clock whose metric has no target under the new policy (or priority) is cancelled.
+* ``max_pause`` caps each pause in real time; afterwards the clock runs again until the pause ends.
+* An OLA's clocks run only while its team holds the ticket; other teams' time is a pause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from duly.core.agreements import DEFAULT_PAUSE_ON, Agreement, Policy, SlaConfig, Target
+from duly.core.events import Event
+from duly.core.metrics import Cycle, cycles_of
+from duly.core.tickets import DONE_STATUSES, Step, TicketHistory, replay
+
+__all__ = ["Attribution", "Clock", "Pause", "evaluate_history", "evaluate_ticket"]
+
+CLOCK_STATES: Final = ("active", "paused", "met", "breached", "cancelled")
+# Causes of a pause that ``max_pause`` does not cap: resting while solved, another team's time.
+_SOLVED: Final = "solved"
+_OTHER_TEAM: Final = "other_team"
+_UNCAPPED: Final = frozenset({_SOLVED, _OTHER_TEAM})
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """A span in which the clock did not run, and the status (or reason) that caused it."""
+
+    start: datetime
+    end: datetime | None
+    cause: str
+    business_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Business time of a clock spent while ``group`` and ``assignee`` held the ticket."""
+
+    group: str | None
+    assignee: str | None
+    business_s: float
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One measurement of one metric on one ticket, as of ``now``."""
+
+    ticket: str
+    agreement: str
+    policy: str
+    metric: str
+    cycle: int
+    priority: str | None
+    calendar: str
+    target_s: float
+    start: datetime
+    due: datetime
+    stop: datetime | None
+    state: str
+    breached_at: datetime | None
+    business_elapsed_s: float
+    calendar_elapsed_s: float
+    paused_s: float
+    remaining_s: float
+    group: str | None = None
+    assignee: str | None = None
+    organization: str | None = None
+    channel: str | None = None
+    pauses: tuple[Pause, ...] = ()
+    attribution: tuple[Attribution, ...] = ()
+    agreement_kind: str = "sla"
+    config_version: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("met", "breached", "cancelled") and self.stop is not None
+
+
+def evaluate_ticket(events: Iterable[Event], config: SlaConfig, now: datetime) -> list[Clock]:
+    """Every clock of one ticket as of ``now``: a pure function of its inputs."""
+    if now.tzinfo is None:
+        raise ValueError("now is a naive datetime; give it a time zone")
+    history = replay(events, now, config.statuses)
+    if history is None:
+        return []
+    return evaluate_history(history, config, now)
+
+
+def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -> list[Clock]:
+    """Clocks of a replayed ticket (the batch path replays once and calls this)."""
+    ranks = _ranks(config)
+    created_on = history.created_at.astimezone(UTC).date()
+    cycles: dict[str, list[Cycle]] = {}
+    clocks: list[Clock] = []
+    for agreement in config.agreements:
+        if not agreement.in_force_on(created_on):
+            continue
+        policies = [_policy_at(agreement, step, ranks) for step in history.steps]
+        if all(p is None for p in policies):
+            continue
+        for metric in _metrics_of(agreement):
+            if metric not in cycles:
+                cycles[metric] = cycles_of(metric, history, config.custom_metrics, ranks)
+            for cycle in cycles[metric]:
+                clocks.extend(
+                    _clocks_of_cycle(agreement, metric, cycle, history, policies, config, now)
+                )
+    return clocks
+
+
+def _ranks(config: SlaConfig) -> Mapping[str, Mapping[str, int]] | None:
+    if not config.priorities:
+        return None
+    return {"priority": {p: i for i, p in enumerate(config.priorities)}}
+
+
+def _policy_at(
+    agreement: Agreement, step: Step, ranks: Mapping[str, Mapping[str, int]] | None
+) -> Policy | None:
+    if agreement.scope is not None and not agreement.scope.matches(step.state, ranks):
+        return None
+    for policy in agreement.policies:
+        if policy.when is None or policy.when.matches(step.state, ranks):
+            return policy
+    return None
+
+
+def _metrics_of(agreement: Agreement) -> list[str]:
+    seen: dict[str, None] = {}
+    for policy in agreement.policies:
+        for target in policy.targets:
+            seen.setdefault(target.metric, None)
+    return list(seen)
+
+
+def _target_of(policy: Policy | None, metric: str, priority: Any) -> tuple[Target, float] | None:
+    if policy is None:
+        return None
+    for target in policy.targets:
+        if target.metric == metric:
+            seconds = target.duration_for(priority if isinstance(priority, str) else None)
+            return None if seconds is None else (target, seconds)
+    return None
+
+
+@dataclass
+class _Running:
+    """A clock being assembled while its cycle's target phases are walked."""
+
+    start: datetime
+    policy: Policy
+    candidates: list[tuple[Target, float]]
+
+
+def _clocks_of_cycle(
+    agreement: Agreement,
+    metric: str,
+    cycle: Cycle,
+    history: TicketHistory,
+    policies: list[Policy | None],
+    config: SlaConfig,
+    now: datetime,
+) -> list[Clock]:
+    """Split a cycle into clocks by the targets in force while it ran, and measure each."""
+    end = cycle.stop if cycle.stop is not None else now
+    steps = history.steps
+    first = max(i for i, s in enumerate(steps) if s.at <= cycle.start)
+    done: list[tuple[_Running, datetime | None, str]] = []  # clock, stop, how it ended
+    running: _Running | None = None
+    for i in range(first, len(steps)):
+        at = max(steps[i].at, cycle.start)
+        if i > first and at >= end:
+            break
+        policy = policies[i]
+        found = _target_of(policy, metric, steps[i].state.get("priority"))
+        if found is None or policy is None:
+            if running is not None:
+                done.append((running, at, "cancelled"))
+                running = None
+            continue
+        if running is None:
+            running = _Running(at, policy, [found])
+        elif at == running.start:  # settled in the same instant it started: no change yet
+            running.policy, running.candidates = policy, [found]
+        elif found == running.candidates[-1] and policy.id == running.policy.id:
+            continue
+        elif found[0].on_change == "restart":
+            done.append((running, at, "restarted"))
+            running = _Running(at, policy, [found])
+        elif found[0].on_change == "stricter":
+            running.policy = policy
+            running.candidates.append(found)
+        else:
+            running.policy, running.candidates = policy, [found]
+    if running is not None:
+        done.append((running, cycle.stop, "final"))
+    return [
+        _measure_best(agreement, metric, cycle, item, stop, ending, history, config, now)
+        for item, stop, ending in done
+    ]
+
+
+def _measure_best(
+    agreement: Agreement,
+    metric: str,
+    cycle: Cycle,
+    item: _Running,
+    stop: datetime | None,
+    ending: str,
+    history: TicketHistory,
+    config: SlaConfig,
+    now: datetime,
+) -> Clock:
+    """Measure under each candidate target; ``stricter`` keeps the one due first.
+
+    A clock ended by a ``restart`` keeps a breach it already had and is otherwise cancelled; a
+    clock whose metric lost its target is cancelled whatever it was.
+    """
+    best: Clock | None = None
+    for target, seconds in item.candidates:
+        clock = _measure(
+            agreement, metric, cycle, item, target, seconds, stop, history, config, now
+        )
+        if best is None or clock.due < best.due:
+            best = clock
+    assert best is not None
+    if ending == "cancelled" or (ending == "restarted" and best.state != "breached"):
+        best = replace(best, state="cancelled", breached_at=None)
+    return best
+
+
+def _pause_rule(
+    agreement: Agreement, metric: str, target: Target, cycle: Cycle, config: SlaConfig
+) -> Callable[[Step], str | None]:
+    statuses = target.pauses(DEFAULT_PAUSE_ON.get(metric, frozenset()))
+    team = agreement.team if agreement.kind in ("ola", "uc") else None
+    custom = config.custom_metrics.get(metric)
+    ranks = _ranks(config)
+
+    def cause(step: Step) -> str | None:
+        status = step.status
+        if cycle.cumulative and status in DONE_STATUSES:
+            return _SOLVED
+        if status is not None and status in statuses:
+            return status
+        if (
+            custom is not None
+            and custom.pause is not None
+            and custom.pause.matches(step.state, ranks)
+        ):
+            return "custom"
+        if team is not None and step.state.get("group") != team:
+            return _OTHER_TEAM
+        return None
+
+    return cause
+
+
+def _measure(
+    agreement: Agreement,
+    metric: str,
+    cycle: Cycle,
+    item: _Running,
+    target: Target,
+    seconds: float,
+    stop: datetime | None,
+    history: TicketHistory,
+    config: SlaConfig,
+    now: datetime,
+) -> Clock:
+    calendar = config.calendar(target.calendar)
+    start = item.start
+    end = stop if stop is not None else now
+    spans = _spans(history.steps, start, end, _pause_rule(agreement, metric, target, cycle, config))
+    spans = _cap_pauses(spans, target.max_pause)
+
+    running_s = 0.0
+    paused_s = 0.0
+    remaining = seconds
+    due: datetime | None = None
+    pauses: list[Pause] = []
+    holders: dict[tuple[Any, Any], float] = {}
+    for a, b, cause, held in spans:
+        business = calendar.between(a, b)
+        if cause is not None:
+            paused_s += business
+            if pauses and pauses[-1].cause == cause and pauses[-1].end == a:
+                last = pauses[-1]
+                pauses[-1] = Pause(last.start, b, cause, last.business_s + business)
+            else:
+                pauses.append(Pause(a, b, cause, business))
+            continue
+        running_s += business
+        key = (held.get("group"), held.get("assignee"))
+        holders[key] = holders.get(key, 0.0) + business
+        if due is None:
+            if business > remaining:
+                due = calendar.add(a, remaining)
+            else:
+                remaining -= business
+    if due is None:
+        due = calendar.add(end, remaining)
+    paused_now = stop is None and bool(spans) and spans[-1][2] is not None
+    if pauses and stop is None and paused_now:
+        last = pauses[-1]
+        pauses[-1] = Pause(last.start, None, last.cause, last.business_s)
+
+    breached = end > due if stop is not None else now > due
+    if stop is not None:
+        state = "breached" if breached else "met"
+    elif breached:
+        state = "breached"
+    else:
+        state = "paused" if paused_now else "active"
+    current = history.steps[-1].state if stop is None else _state_at(history.steps, stop)
+    return Clock(
+        ticket=history.ticket,
+        agreement=agreement.id,
+        policy=item.policy.id,
+        metric=metric,
+        cycle=cycle.number,
+        priority=_text(current.get("priority")),
+        calendar=target.calendar,
+        target_s=seconds,
+        start=start.astimezone(UTC),
+        due=due.astimezone(UTC),
+        stop=stop.astimezone(UTC) if stop is not None else None,
+        state=state,
+        breached_at=due.astimezone(UTC) if breached else None,
+        business_elapsed_s=running_s,
+        calendar_elapsed_s=(end - start).total_seconds(),
+        paused_s=paused_s,
+        remaining_s=seconds - running_s,
+        group=_text(current.get("group")),
+        assignee=_text(current.get("assignee")),
+        organization=_text(current.get("organization")),
+        channel=_text(current.get("channel")),
+        pauses=tuple(pauses),
+        attribution=tuple(Attribution(g, a, s) for (g, a), s in holders.items()),
+        agreement_kind=agreement.kind,
+        config_version=config.version,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _state_at(steps: tuple[Step, ...], at: datetime) -> Mapping[str, Any]:
+    """The ticket's state just before ``at`` (what it was while the clock ran)."""
+    state = steps[0].state
+    for step in steps:
+        if step.at >= at:
+            break
+        state = step.state
+    return state
+
+
+Span = tuple[datetime, datetime, str | None, Mapping[str, Any]]
+
+
+def _spans(
+    steps: tuple[Step, ...], start: datetime, end: datetime, cause: Callable[[Step], str | None]
+) -> list[Span]:
+    """``[start, end)`` cut at every step, each piece with its pause cause (None = running)."""
+    spans: list[Span] = []
+    for i, step in enumerate(steps):
+        a = max(step.at, start)
+        b = min(steps[i + 1].at, end) if i + 1 < len(steps) else end
+        if a < b:
+            spans.append((a, b, cause(step), step.state))
+    return spans
+
+
+def _cap_pauses(spans: list[Span], max_pause: float | None) -> list[Span]:
+    """Let the clock run again once a pause has lasted ``max_pause`` real seconds."""
+    if max_pause is None:
+        return spans
+    limit = timedelta(seconds=max_pause)
+    capped: list[Span] = []
+    pause_began: datetime | None = None
+    for a, b, cause, state in spans:
+        if cause is None or cause in _UNCAPPED:
+            pause_began = None
+            capped.append((a, b, cause, state))
+            continue
+        pause_began = pause_began or a
+        expires = pause_began + limit
+        if b <= expires:
+            capped.append((a, b, cause, state))
+        elif a >= expires:
+            capped.append((a, b, None, state))
+        else:
+            capped.append((a, expires, cause, state))
+            capped.append((expires, b, None, state))
+    return capped

@@ -146,3 +146,47 @@ def _to_us(value: datetime | None) -> int:
 def from_us(value: int) -> datetime | None:
     """An instant column's value as an aware UTC datetime (None for ``NAT``)."""
     return None if value == NAT else _EPOCH + timedelta(microseconds=value)
+
+
+def concat_categoricals(parts: Sequence[Categorical]) -> Categorical:
+    """One categorical over the union of the parts' labels, codes remapped."""
+    lookup: dict[str | None, int] = {}
+    pieces = []
+    for part in parts:
+        remap = np.array([lookup.setdefault(label, len(lookup)) for label in part.labels] or [0])
+        pieces.append(remap[part.codes].astype(np.int32) if len(part.codes) else part.codes)
+    codes = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
+    return Categorical(codes.astype(np.int32), tuple(lookup))
+
+
+def concat_tables(tables: Sequence[ClockTable]) -> ClockTable:
+    """Rows of several tables in one (attribution rows follow their clocks)."""
+    offsets = np.cumsum([0] + [len(t) for t in tables])
+    return ClockTable(
+        text={k: concat_categoricals([t.text[k] for t in tables]) for k in CATEGORICAL},
+        instants={k: np.concatenate([t.instants[k] for t in tables]) for k in INSTANTS},
+        numbers={k: np.concatenate([t.numbers[k] for t in tables]) for k in NUMBERS},
+        cycle=np.concatenate([t.cycle for t in tables]).astype(np.int32),
+        held_row=np.concatenate([t.held_row + o for t, o in zip(tables, offsets, strict=False)]),
+        held_group=concat_categoricals([t.held_group for t in tables]),
+        held_assignee=concat_categoricals([t.held_assignee for t in tables]),
+        held_s=np.concatenate([t.held_s for t in tables]),
+    )
+
+
+def take_rows(table: ClockTable, rows: npt.NDArray[np.intp]) -> ClockTable:
+    """The table restricted to ``rows`` (attribution rows of the kept clocks follow them)."""
+    keep = np.zeros(len(table), dtype=bool)
+    keep[rows] = True
+    new_index = np.cumsum(keep) - 1
+    held = keep[table.held_row] if len(table.held_row) else np.zeros(0, dtype=bool)
+    return ClockTable(
+        text={k: v.take(rows) for k, v in table.text.items()},
+        instants={k: v[rows] for k, v in table.instants.items()},
+        numbers={k: v[rows] for k, v in table.numbers.items()},
+        cycle=table.cycle[rows],
+        held_row=new_index[table.held_row[held]],
+        held_group=table.held_group.take(np.flatnonzero(held)),
+        held_assignee=table.held_assignee.take(np.flatnonzero(held)),
+        held_s=table.held_s[held],
+    )

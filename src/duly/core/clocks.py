@@ -36,6 +36,7 @@ CLOCK_STATES: Final = ("active", "paused", "met", "breached", "cancelled")
 _SOLVED: Final = "solved"
 _OTHER_TEAM: Final = "other_team"
 _UNCAPPED: Final = frozenset({_SOLVED, _OTHER_TEAM})
+_US: Final = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +259,8 @@ def _pause_rule(
         status = step.status
         if cycle.cumulative and status in DONE_STATUSES:
             return _SOLVED
+        if team is not None and step.state.get("group") != team:
+            return _OTHER_TEAM
         if status is not None and status in statuses:
             return status
         if (
@@ -266,8 +269,6 @@ def _pause_rule(
             and custom.pause.matches(step.state, ranks)
         ):
             return "custom"
-        if team is not None and step.state.get("group") != team:
-            return _OTHER_TEAM
         return None
 
     return cause
@@ -288,35 +289,41 @@ def _measure(
     calendar = config.calendar(target.calendar)
     start = item.start
     end = stop if stop is not None else now
-    spans = _spans(history.steps, start, end, _pause_rule(agreement, metric, target, cycle, config))
+    rule = _pause_rule(agreement, metric, target, cycle, config)
+    spans = _spans(history.steps, start, end, rule, running=stop is None)
     spans = _cap_pauses(spans, target.max_pause)
 
-    running_s = 0.0
-    paused_s = 0.0
-    remaining = seconds
+    # Sums are kept in whole microseconds so that any order of adding gives the same total
+    # (the batch path adds the same pieces with NumPy).
+    running_us = 0
+    paused_us = 0
+    remaining_us = round(seconds * _US)
     due: datetime | None = None
     pauses: list[Pause] = []
-    holders: dict[tuple[Any, Any], float] = {}
+    holders: dict[tuple[Any, Any], int] = {}
     for a, b, cause, held in spans:
-        business = calendar.between(a, b)
+        business = round(calendar.between(a, b) * _US)
         if cause is not None:
-            paused_s += business
+            paused_us += business
             if pauses and pauses[-1].cause == cause and pauses[-1].end == a:
                 last = pauses[-1]
-                pauses[-1] = Pause(last.start, b, cause, last.business_s + business)
+                pauses[-1] = Pause(last.start, b, cause, last.business_s + business / _US)
             else:
-                pauses.append(Pause(a, b, cause, business))
+                pauses.append(Pause(a, b, cause, business / _US))
             continue
-        running_s += business
-        key = (held.get("group"), held.get("assignee"))
-        holders[key] = holders.get(key, 0.0) + business
+        running_us += business
+        if b > a:
+            key = (held.get("group"), held.get("assignee"))
+            holders[key] = holders.get(key, 0) + business
         if due is None:
-            if business > remaining:
-                due = calendar.add(a, remaining)
+            if business > remaining_us:
+                due = calendar.add(a, remaining_us / _US)
             else:
-                remaining -= business
+                remaining_us -= business
     if due is None:
-        due = calendar.add(end, remaining)
+        due = calendar.add(end, remaining_us / _US)
+    running_s = running_us / _US
+    paused_s = paused_us / _US
     paused_now = stop is None and bool(spans) and spans[-1][2] is not None
     if pauses and stop is None and paused_now:
         last = pauses[-1]
@@ -353,7 +360,9 @@ def _measure(
         organization=_text(current.get("organization")),
         channel=_text(current.get("channel")),
         pauses=tuple(pauses),
-        attribution=tuple(Attribution(g, a, s) for (g, a), s in holders.items()),
+        attribution=tuple(
+            Attribution(_text(g), _text(a), us / _US) for (g, a), us in holders.items()
+        ),
         agreement_kind=agreement.kind,
         config_version=config.version,
     )
@@ -377,14 +386,23 @@ Span = tuple[datetime, datetime, str | None, Mapping[str, Any]]
 
 
 def _spans(
-    steps: tuple[Step, ...], start: datetime, end: datetime, cause: Callable[[Step], str | None]
+    steps: tuple[Step, ...],
+    start: datetime,
+    end: datetime,
+    cause: Callable[[Step], str | None],
+    running: bool,
 ) -> list[Span]:
-    """``[start, end)`` cut at every step, each piece with its pause cause (None = running)."""
+    """``[start, end)`` cut at every step, each piece with its pause cause (None = running).
+
+    A running clock also gets the empty piece of a step made at ``end`` itself, so that a ticket
+    that went pending this very instant reads as paused.
+    """
     spans: list[Span] = []
+    last = len(steps) - 1
     for i, step in enumerate(steps):
         a = max(step.at, start)
-        b = min(steps[i + 1].at, end) if i + 1 < len(steps) else end
-        if a < b:
+        b = min(steps[i + 1].at, end) if i < last else end
+        if a < b or (running and i == last and a == b == end):
             spans.append((a, b, cause(step), step.state))
     return spans
 
@@ -396,12 +414,14 @@ def _cap_pauses(spans: list[Span], max_pause: float | None) -> list[Span]:
     limit = timedelta(seconds=max_pause)
     capped: list[Span] = []
     pause_began: datetime | None = None
+    previous: str | None = None
     for a, b, cause, state in spans:
         if cause is None or cause in _UNCAPPED:
-            pause_began = None
+            pause_began, previous = None, None
             capped.append((a, b, cause, state))
             continue
-        pause_began = pause_began or a
+        if cause != previous or pause_began is None:
+            pause_began, previous = a, cause  # each status's pause has its own cap
         expires = pause_began + limit
         if b <= expires:
             capped.append((a, b, cause, state))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -63,6 +63,9 @@ class Event:
     def __post_init__(self) -> None:
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise ValueError(f"event {self.id}: 'at' has no UTC offset")
+        if self.at.tzinfo is not UTC:
+            # Aware datetimes in one zone compare by wall clock; in UTC they compare by instant.
+            object.__setattr__(self, "at", self.at.astimezone(UTC))
         if self.type not in _TYPE_RANK:
             raise ValueError(f"event {self.id}: unknown type {self.type!r}")
         if self.actor is not None and self.actor not in ACTORS:

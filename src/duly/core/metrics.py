@@ -60,6 +60,8 @@ def _cumulative(history: TicketHistory) -> Cycle:
     stop: datetime | None = None
     for step in history.steps:
         stop = (stop or step.at) if _is_done(step) else None
+        if step.status == "closed":
+            break  # final at closed: a later reopen does not resume the clock
     return Cycle(1, history.created_at, stop, cumulative=True)
 
 

@@ -1,0 +1,940 @@
+"""The batch path: every ticket of a history at once, in columns, with the per-ticket rules.
+
+``evaluate_batch(events, config, now)`` gives exactly the clocks ``evaluate_ticket`` gives
+ticket by ticket (the tests hold both paths to that), but works on arrays: events are sorted and
+deduplicated with ``lexsort``, ticket state is forward-filled per field, conditions are decided
+once per distinct field value and gathered, metric cycles come from segmented scans, and clocks
+are measured by expanding each clock into the ticket steps it spans, so business time, pauses,
+due times and attribution are a handful of vectorized calendar calls per target.
+
+Two rare shapes are handed to the per-ticket code for the tickets that have them, because their
+rules are sequential by nature: a cycle whose target changes in a way other than ``retarget``
+(restart, stricter, or losing its target), and custom metrics. Their clocks are the per-ticket
+path's by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from duly.core.agreements import (
+    BUILTIN_METRICS,
+    CUMULATIVE_METRICS,
+    DEFAULT_PAUSE_ON,
+    Agreement,
+    SlaConfig,
+    Target,
+)
+from duly.core.clock_table import NAT, Categorical, ClockTable, concat_tables, take_rows
+from duly.core.clocks import Clock, evaluate_history
+from duly.core.conditions import All, AnyOf, Condition, Not, Rule
+from duly.core.events import ACTORS, EVENT_TYPES, Event
+from duly.core.tickets import DONE_STATUSES, replay
+
+__all__ = ["EventColumns", "FieldColumn", "evaluate_batch"]
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_US: Final = 1_000_000
+_CREATED: Final = EVENT_TYPES.index("ticket.created")
+_COMMENT: Final = EVENT_TYPES.index("comment.added")
+_DELETED: Final = EVENT_TYPES.index("ticket.deleted")
+_AGENT: Final = ACTORS.index("agent")
+_CUSTOMER: Final = ACTORS.index("customer")
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class FieldColumn:
+    """One ticket field over all events: whether each event sets it, and to what.
+
+    ``codes`` index ``labels`` (tags are tuples); where ``present`` is False the code is unused.
+    """
+
+    present: BoolArray
+    codes: npt.NDArray[np.int32]
+    labels: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class EventColumns:
+    """A history of events as columns (one row per event, in any order, duplicates allowed).
+
+    ``event_id`` holds equal integers for equal ids; ``id_text`` the ids themselves (read only
+    to order events of one ticket at one instant, as the per-ticket path does). ``actor`` and
+    ``public`` are -1 when absent.
+    """
+
+    event_id: IntArray
+    id_text: Sequence[str]
+    ticket: Categorical
+    at_us: IntArray
+    type: npt.NDArray[np.int8]
+    actor: npt.NDArray[np.int8]
+    public: npt.NDArray[np.int8]
+    fields: Mapping[str, FieldColumn] = field(default_factory=dict)
+
+    @classmethod
+    def from_events(cls, events: Sequence[Event]) -> EventColumns:
+        """Columns of ``Event`` objects (tests and small histories; readers build columns)."""
+        ids: dict[str, int] = {}
+        n = len(events)
+        names: dict[str, None] = {}
+        for e in events:
+            for k in e.fields:
+                names.setdefault(k, None)
+        columns: dict[str, FieldColumn] = {}
+        for name in names:
+            lookup: dict[Any, int] = {}
+            present = np.zeros(n, dtype=bool)
+            codes = np.zeros(n, dtype=np.int32)
+            for i, e in enumerate(events):
+                if name in e.fields:
+                    present[i] = True
+                    codes[i] = lookup.setdefault(_hashable(e.fields[name]), len(lookup))
+            columns[name] = FieldColumn(present, codes, tuple(lookup))
+        return cls(
+            event_id=np.fromiter((ids.setdefault(e.id, len(ids)) for e in events), np.int64, n),
+            id_text=[e.id for e in events],
+            ticket=Categorical.from_values([e.ticket for e in events]),
+            at_us=np.fromiter(
+                ((e.at - _EPOCH) // timedelta(microseconds=1) for e in events), np.int64, n
+            ),
+            type=np.fromiter((EVENT_TYPES.index(e.type) for e in events), np.int8, n),
+            actor=np.fromiter(
+                (-1 if e.actor is None else ACTORS.index(e.actor) for e in events), np.int8, n
+            ),
+            public=np.fromiter(
+                (-1 if e.public is None else int(e.public) for e in events), np.int8, n
+            ),
+            fields=columns,
+        )
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | set | frozenset):
+        return tuple(value)
+    return value
+
+
+# ------------------------------------------------------------------------------------ steps
+
+
+@dataclass
+class _Steps:
+    """Sorted, deduplicated, forward-filled events: the states every clock is measured on."""
+
+    rows: IntArray  # index into the EventColumns, in replay order
+    ticket: npt.NDArray[np.int32]  # ticket code per step
+    first: IntArray  # index of the ticket's first step, per step
+    at: IntArray  # microseconds
+    type: npt.NDArray[np.int8]
+    actor: npt.NDArray[np.int8]
+    public: npt.NDArray[np.int8]
+    state: dict[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]]  # codes (-1 absent), labels
+    starts: IntArray  # first step of each ticket present
+    ends: IntArray  # one past the last step of each ticket
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
+    n = len(events.at_us)
+    keep = np.zeros(n, dtype=bool)
+    _, first_copy = np.unique(events.event_id, return_index=True)
+    keep[first_copy] = True
+    keep &= events.at_us <= now_us
+    ticket = events.ticket.codes
+    deleted = np.unique(ticket[keep & (events.type == _DELETED)])
+    keep &= ~np.isin(ticket, deleted)
+    rows = np.flatnonzero(keep)
+    order = np.lexsort((events.type[rows], events.at_us[rows], ticket[rows]))
+    rows = _break_ties(rows[order], events)
+    t, at, typ = ticket[rows], events.at_us[rows], events.type[rows]
+    # Drop what comes before each ticket's creation (the first created event, else the first).
+    bounds = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    ends = np.r_[bounds[1:], len(rows)]
+    created_pos = np.where(typ == _CREATED, np.arange(len(rows)), len(rows))
+    first_created = np.minimum.reduceat(created_pos, bounds) if len(rows) else created_pos
+    first_created = np.where(first_created < ends, first_created, bounds)
+    created_at = np.repeat(at[first_created], ends - bounds)
+    keep_rows = at >= created_at
+    rows = rows[keep_rows]
+    t = ticket[rows]
+    bounds = np.flatnonzero(np.r_[True, t[1:] != t[:-1]]) if len(rows) else np.zeros(0, np.int64)
+    ends = np.r_[bounds[1:], len(rows)] if len(rows) else bounds
+    first = np.repeat(bounds, ends - bounds)
+    state: dict[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]] = {}
+    for name, column in events.fields.items():
+        state[name] = _forward_fill(column, rows, first)
+    state["status"] = _statuses(state.get("status"), len(rows), first, config)
+    return _Steps(
+        rows=rows,
+        ticket=t,
+        first=first,
+        at=events.at_us[rows],
+        type=events.type[rows],
+        actor=events.actor[rows],
+        public=events.public[rows],
+        state=state,
+        starts=bounds.astype(np.int64),
+        ends=ends.astype(np.int64),
+    )
+
+
+def _break_ties(rows: IntArray, events: EventColumns) -> IntArray:
+    """Order events of one ticket at one instant and of one type by id, as replay does."""
+    if len(rows) < 2:
+        return rows
+    t, at, typ = events.ticket.codes[rows], events.at_us[rows], events.type[rows]
+    same = (t[1:] == t[:-1]) & (at[1:] == at[:-1]) & (typ[1:] == typ[:-1])
+    if not same.any():
+        return rows
+    rows = rows.copy()
+    i = 0
+    tied = np.flatnonzero(same)
+    while i < len(tied):
+        a = int(tied[i])
+        b = a + 1
+        while i < len(tied) and int(tied[i]) == b - 1:
+            b += 1
+            i += 1
+        group = rows[a:b].tolist()
+        rows[a:b] = sorted(group, key=lambda r: events.id_text[r])
+    return rows
+
+
+def _forward_fill(
+    column: FieldColumn, rows: IntArray, first: IntArray
+) -> tuple[npt.NDArray[np.int32], tuple[Any, ...]]:
+    present = column.present[rows]
+    position = np.where(present, np.arange(len(rows)), first - 1)
+    last = np.maximum.accumulate(position) if len(rows) else position
+    has = last >= first
+    codes = np.where(has, column.codes[rows][np.clip(last, 0, None)], -1).astype(np.int32)
+    return codes, column.labels
+
+
+def _statuses(
+    column: tuple[npt.NDArray[np.int32], tuple[Any, ...]] | None,
+    n: int,
+    first: IntArray,
+    config: SlaConfig,
+) -> tuple[npt.NDArray[np.int32], tuple[Any, ...]]:
+    """Map statuses onto duly's; a ticket whose status was never set is ``new``."""
+    if column is None:
+        return np.zeros(n, dtype=np.int32), ("new",)
+    codes, labels = column
+    mapped = [config.statuses.get(v, v) if isinstance(v, str) else v for v in labels]
+    merged: dict[Any, int] = {"new": 0}
+    table = np.array([merged.setdefault(v, len(merged)) for v in mapped] or [0], dtype=np.int32)
+    out = np.where(codes >= 0, table[np.clip(codes, 0, None)], 0).astype(np.int32)
+    return out, tuple(merged)
+
+
+# ------------------------------------------------------------------------------- conditions
+
+
+def _event_field(steps: _Steps, name: str) -> tuple[npt.NDArray[np.int32], tuple[Any, ...]]:
+    if name == "event.type":
+        return steps.type.astype(np.int32), EVENT_TYPES
+    if name == "event.actor":
+        return steps.actor.astype(np.int32), ACTORS
+    return steps.public.astype(np.int32), (False, True)
+
+
+def _truth(
+    condition: Condition, steps: _Steps, ranks: Mapping[str, Mapping[str, int]] | None
+) -> BoolArray:
+    """Whether ``condition`` holds at each step, deciding each rule once per distinct value."""
+    if isinstance(condition, Rule):
+        if condition.field.startswith("event."):
+            codes, labels = _event_field(steps, condition.field)
+        elif condition.field in steps.state:
+            codes, labels = steps.state[condition.field]
+        else:
+            codes, labels = np.full(len(steps), -1, np.int32), ()
+        table = np.array(
+            [condition.matches({condition.field: v}, ranks) for v in labels]
+            + [condition.matches({}, ranks)],
+            dtype=bool,
+        )
+        return table[np.where(codes >= 0, codes, len(labels))]
+    if isinstance(condition, All):
+        result = np.ones(len(steps), dtype=bool)
+        for item in condition.items:
+            result &= _truth(item, steps, ranks)
+        return result
+    if isinstance(condition, AnyOf):
+        result = np.zeros(len(steps), dtype=bool)
+        for item in condition.items:
+            result |= _truth(item, steps, ranks)
+        return result
+    if isinstance(condition, Not):
+        return ~_truth(condition.item, steps, ranks)
+    raise TypeError(f"unknown condition {condition!r}")
+
+
+# ---------------------------------------------------------------------------------- cycles
+
+
+@dataclass
+class _Cycles:
+    """Cycles of one metric: start step, stop step (-1 while running), number within ticket."""
+
+    start: IntArray
+    stop: IntArray
+    number: npt.NDArray[np.int32]
+    cumulative: bool
+
+
+def _next_index(mask: BoolArray, steps: _Steps) -> IntArray:
+    """Per step, the first step after it (same ticket) where ``mask`` holds, or -1."""
+    n = len(steps)
+    end_of_ticket = np.repeat(steps.ends, steps.ends - steps.starts)
+    candidate = np.where(mask, np.arange(n), np.iinfo(np.int64).max)
+    # Reverse cumulative minimum, restarted at each ticket's end.
+    reversed_min = np.minimum.accumulate(candidate[::-1])[::-1]
+    nxt = np.r_[reversed_min[1:], np.iinfo(np.int64).max] if n else reversed_min
+    return np.where(nxt < end_of_ticket, nxt, -1)
+
+
+def _label_code(labels: tuple[Any, ...], label: str) -> int:
+    return labels.index(label) if label in labels else -2
+
+
+def _numbered(start: IntArray, steps: _Steps) -> npt.NDArray[np.int32]:
+    if len(start) == 0:
+        return np.zeros(0, dtype=np.int32)
+    ticket = steps.ticket[start]
+    fresh = np.r_[True, ticket[1:] != ticket[:-1]]
+    group_start = np.maximum.accumulate(np.where(fresh, np.arange(len(start)), 0))
+    return (np.arange(len(start)) - group_start + 1).astype(np.int32)
+
+
+def _cycles(
+    metric: str, steps: _Steps, done: BoolArray, created_by: npt.NDArray[np.int8]
+) -> _Cycles:
+    n = len(steps)
+    public = steps.public != 0
+    comment = steps.type == _COMMENT
+    agent_comment = comment & (steps.actor == _AGENT) & public
+    customer_comment = comment & (steps.actor == _CUSTOMER) & public
+    starts = steps.starts
+    if metric in CUMULATIVE_METRICS:
+        prev_done = np.r_[False, done[:-1]] & (np.arange(n) != steps.first)
+        run_start = done & ~prev_done
+        # Final at closed: the ticket's state is read at its first closed step, if any.
+        status_codes, status_labels = steps.state["status"]
+        closed = status_codes == _label_code(status_labels, "closed")
+        first_closed = (
+            np.minimum.reduceat(np.where(closed, np.arange(n), n), starts) if n else starts
+        )
+        last = np.where(first_closed < steps.ends, first_closed, steps.ends - 1)
+        latest = np.maximum.accumulate(np.where(run_start, np.arange(n), steps.first - 1))
+        stop = np.where(done[last], latest[last], -1) if n else starts
+        return _Cycles(starts.copy(), stop.astype(np.int64), np.ones(len(starts), np.int32), True)
+    if metric == "first_reply":
+        at_creation = steps.at == steps.at[steps.first]
+        outbound_rows = agent_comment & at_creation
+        outbound = (
+            np.maximum.reduceat(outbound_rows.astype(np.int8), starts).astype(bool)
+            if n
+            else np.zeros(0, bool)
+        )
+        outbound &= created_by == _AGENT
+        answer = np.where(agent_comment | done, np.arange(n), np.iinfo(np.int64).max)
+        first_answer = np.minimum.reduceat(answer, starts) if n else starts
+        stop = np.where(first_answer < steps.ends, first_answer, -1)
+        keep = ~outbound
+        return _Cycles(
+            starts[keep], stop[keep].astype(np.int64), np.ones(int(keep.sum()), np.int32), False
+        )
+    if metric == "next_reply":
+        answer = agent_comment | done
+        ask = customer_comment & ~answer
+        mark = answer | ask
+        # The last marked step before each step, within the ticket (-1 if none).
+        position = np.where(mark, np.arange(n), steps.first - 1)
+        shifted = np.r_[-1, np.maximum.accumulate(position)[:-1]] if n else position
+        before = np.where(shifted >= steps.first, shifted, -1)
+        initial = np.repeat(created_by != _AGENT, steps.ends - steps.starts)
+        waiting = np.where(before >= 0, ask[np.clip(before, 0, None)], initial)
+        begin = np.flatnonzero(ask & ~waiting)
+        stop = _next_index(answer, steps)[begin]
+        return _Cycles(begin.astype(np.int64), stop, _numbered(begin, steps), False)
+    # periodic_update, pausable_update
+    begin = np.flatnonzero(agent_comment & ~done)
+    stop = _next_index(agent_comment | done, steps)[begin]
+    return _Cycles(begin.astype(np.int64), stop, _numbered(begin, steps), False)
+
+
+# ---------------------------------------------------------------------------------- clocks
+
+
+def evaluate_batch(events: EventColumns, config: SlaConfig, now: datetime) -> ClockTable:
+    """Every clock of every ticket in ``events`` as of ``now``, as a table."""
+    if now.tzinfo is None:
+        raise ValueError("now is a naive datetime; give it a time zone")
+    now_us = (now - _EPOCH) // timedelta(microseconds=1)
+    steps = _steps(events, config, now_us)
+    ranks = (
+        {"priority": {p: i for i, p in enumerate(config.priorities)}} if config.priorities else None
+    )
+    status_codes, status_labels = steps.state["status"]
+    done = np.isin(status_codes, [i for i, s in enumerate(status_labels) if s in DONE_STATUSES])
+    created_by = steps.actor[steps.starts] if len(steps) else np.zeros(0, np.int8)
+    created_on = _utc_dates(steps.at[steps.starts]) if len(steps) else np.zeros(0, "datetime64[D]")
+    parts: list[_Measured] = []
+    sequential: set[int] = set()  # ticket codes handed to the per-ticket path
+    cycle_cache: dict[str, _Cycles] = {}
+    for agreement in config.agreements:
+        policy = _policy_per_step(agreement, steps, ranks, created_on)
+        for metric in _metrics(agreement):
+            if metric not in BUILTIN_METRICS:
+                present = np.unique(steps.ticket[policy >= 0])
+                sequential.update(int(t) for t in present)
+                continue
+            if metric not in cycle_cache:
+                cycle_cache[metric] = _cycles(metric, steps, done, created_by)
+            measured, handed = _measure_metric(
+                agreement, metric, cycle_cache[metric], policy, steps, config, now_us
+            )
+            parts.extend(measured)
+            sequential.update(handed)
+    table = _assemble(parts, steps, events)
+    if not sequential:
+        return table
+    return _merge_sequential(table, events, sorted(sequential), config, now)
+
+
+def _utc_dates(at_us: IntArray) -> npt.NDArray[np.datetime64]:
+    return (at_us // (86_400 * _US)).astype("datetime64[D]")
+
+
+def _metrics(agreement: Agreement) -> list[str]:
+    seen: dict[str, None] = {}
+    for policy in agreement.policies:
+        for target in policy.targets:
+            seen.setdefault(target.metric, None)
+    return list(seen)
+
+
+def _policy_per_step(
+    agreement: Agreement,
+    steps: _Steps,
+    ranks: Mapping[str, Mapping[str, int]] | None,
+    created_on: npt.NDArray[np.datetime64],
+) -> npt.NDArray[np.int32]:
+    """Index of the agreement's policy in force at each step (-1: none)."""
+    n = len(steps)
+    result = np.full(n, -1, dtype=np.int32)
+    if agreement.status == "draft" or n == 0:
+        return result
+    in_force = np.ones(len(steps.starts), dtype=bool)
+    if agreement.effective_from is not None:
+        in_force &= created_on >= np.datetime64(agreement.effective_from)
+    if agreement.effective_to is not None:
+        in_force &= created_on <= np.datetime64(agreement.effective_to)
+    eligible = np.repeat(in_force, steps.ends - steps.starts)
+    if agreement.scope is not None:
+        eligible &= _truth(agreement.scope, steps, ranks)
+    undecided = eligible.copy()
+    for index, policy in enumerate(agreement.policies):
+        hit = undecided if policy.when is None else undecided & _truth(policy.when, steps, ranks)
+        result[hit] = index
+        undecided &= ~hit
+    return result
+
+
+@dataclass
+class _Measured:
+    """Measured clocks of one (agreement, metric, target): columns, one row per clock."""
+
+    agreement: str
+    agreement_kind: str
+    metric: str
+    target: Target
+    policy: npt.NDArray[np.int32]  # policy index per clock
+    policies: tuple[str, ...]
+    ticket: npt.NDArray[np.int32]
+    cycle: npt.NDArray[np.int32]
+    seconds: npt.NDArray[np.float64]
+    start: IntArray
+    due: IntArray
+    stop: IntArray
+    state: npt.NDArray[np.int8]
+    running_s: npt.NDArray[np.float64]
+    paused_s: npt.NDArray[np.float64]
+    calendar_s: npt.NDArray[np.float64]
+    holder_step: IntArray  # the step whose state the clock reports (group, priority, ...)
+    held_clock: IntArray  # attribution rows: clock row, step, business seconds
+    held_step: IntArray
+    held_s: IntArray  # microseconds
+
+
+_STATE_NAMES: Final = ("active", "paused", "met", "breached", "cancelled")
+
+
+def _target_table(
+    agreement: Agreement, metric: str, priority_labels: tuple[Any, ...]
+) -> tuple[list[Target], npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+    """For each (policy, priority code + absent): which target applies and its seconds."""
+    targets: list[Target] = []
+    n_p = len(priority_labels) + 1
+    which = np.full((len(agreement.policies), n_p), -1, dtype=np.int32)
+    seconds = np.zeros((len(agreement.policies), n_p), dtype=np.float64)
+    for p, policy in enumerate(agreement.policies):
+        target = next((t for t in policy.targets if t.metric == metric), None)
+        if target is None:
+            continue
+        for code in range(n_p):
+            label = priority_labels[code] if code < len(priority_labels) else None
+            duration = target.duration_for(label if isinstance(label, str) else None)
+            if duration is None:
+                continue
+            if target not in targets:
+                targets.append(target)
+            which[p, code] = targets.index(target)
+            seconds[p, code] = duration
+    return targets, which, seconds
+
+
+def _equal_time_runs(steps: _Steps) -> tuple[IntArray, IntArray]:
+    """Per step, the first and last step of the same ticket at the same instant."""
+    n = len(steps)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    same = np.r_[False, (steps.ticket[1:] == steps.ticket[:-1]) & (steps.at[1:] == steps.at[:-1])]
+    index = np.arange(n)
+    run_first = np.maximum.accumulate(np.where(same, 0, index))
+    same_next = np.r_[same[1:], False]
+    run_last = np.minimum.accumulate(np.where(same_next, n, index)[::-1])[::-1]
+    return run_first, run_last
+
+
+def _measure_metric(
+    agreement: Agreement,
+    metric: str,
+    cycles: _Cycles,
+    policy: npt.NDArray[np.int32],
+    steps: _Steps,
+    config: SlaConfig,
+    now_us: int,
+) -> tuple[list[_Measured], set[int]]:
+    """Clocks of one metric under one agreement; returns the tickets left to the per-ticket path."""
+    n = len(steps)
+    if len(cycles.start) == 0:
+        return [], set()
+    priority_codes, priority_labels = steps.state.get("priority", (np.full(n, -1, np.int32), ()))
+    targets, which, seconds = _target_table(agreement, metric, priority_labels)
+    if not targets:
+        return [], set()
+    p_code = np.where(priority_codes >= 0, priority_codes, len(priority_labels))
+    clipped = np.clip(policy, 0, None)
+    step_target = np.where(policy >= 0, which[clipped, p_code], -1).astype(np.int64)
+    step_seconds = np.where(policy >= 0, seconds[clipped, p_code], 0.0)
+
+    run_first, run_last = _equal_time_runs(steps)
+    ticket_end = steps.ends[np.searchsorted(steps.starts, cycles.start, side="right") - 1]
+    first = run_last[cycles.start]  # the last step at or before the start
+    end_at = np.where(cycles.stop >= 0, steps.at[np.clip(cycles.stop, 0, None)], now_us)
+    candidate = np.where(cycles.stop >= 0, cycles.stop, ticket_end - 1)
+    last = np.where(steps.at[candidate] >= end_at, run_first[candidate] - 1, candidate)
+    last = np.maximum(last, first)  # the last step that starts before the end
+
+    target_lo, target_hi = _span_min_max(step_target, first, last)
+    key = np.where(step_target >= 0, step_target * (1 << 20) + policy, -1)
+    key_lo, key_hi = _span_min_max(key, first, last)
+    seconds_key = np.round(step_seconds * _US).astype(np.int64)
+    sec_lo, sec_hi = _span_min_max(seconds_key, first, last)
+    not_retarget = np.array([t.on_change != "retarget" for t in targets], dtype=np.int64)
+    bad = np.where(step_target >= 0, not_retarget[np.clip(step_target, 0, None)], 1)
+    bad_hi = _span_min_max(bad, first, last)[1]
+
+    never = target_hi < 0  # no target while the cycle ran: no clock
+    always = target_lo >= 0
+    constant = (key_lo == key_hi) & (sec_lo == sec_hi)
+    simple = always & (constant | (bad_hi == 0))
+    handed = {int(t) for t in steps.ticket[cycles.start[~simple & ~never]]}
+    chosen = np.flatnonzero(simple)
+    results = []
+    final_target = step_target[last[chosen]]
+    for t_index, target in enumerate(targets):
+        rows = chosen[final_target == t_index]
+        if len(rows) == 0:
+            continue
+        results.append(
+            _measure_group(
+                agreement,
+                metric,
+                target,
+                cycles,
+                rows,
+                first[rows],
+                last[rows],
+                end_at[rows],
+                policy,
+                step_seconds,
+                steps,
+                config,
+                now_us,
+                run_first,
+            )
+        )
+    return results, handed
+
+
+def _span_min_max(values: IntArray, first: IntArray, last: IntArray) -> tuple[IntArray, IntArray]:
+    """Min and max of ``values[first[i]:last[i] + 1]`` for every span."""
+    if len(first) == 0:
+        return first.copy(), first.copy()
+    lengths = last - first + 1
+    index = np.repeat(first, lengths) + _ramp(lengths)
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    picked = values[index]
+    return np.minimum.reduceat(picked, offsets), np.maximum.reduceat(picked, offsets)
+
+
+def _ramp(lengths: IntArray) -> IntArray:
+    """0..len-1 for each length, concatenated."""
+    total = int(lengths.sum())
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    ramp: IntArray = np.arange(total, dtype=np.int64) - np.repeat(offsets, lengths).astype(np.int64)
+    return ramp
+
+
+_RUNNING: Final = 0
+_SOLVED_CAUSE: Final = 1
+_OTHER_TEAM_CAUSE: Final = 2
+
+
+def _causes(
+    agreement: Agreement,
+    metric: str,
+    target: Target,
+    cumulative: bool,
+    steps: _Steps,
+) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """Pause cause per step (0 = running), in the per-ticket path's order of precedence."""
+    names = ["", "solved", "other_team"]
+    statuses = target.pauses(DEFAULT_PAUSE_ON.get(metric, frozenset()))
+    codes, labels = steps.state["status"]
+    status_cause = np.zeros(len(labels) + 1, dtype=np.int32)
+    for i, label in enumerate(labels):
+        if label in statuses:
+            names.append(label)
+            status_cause[i] = len(names) - 1
+    cause = status_cause[np.where(codes >= 0, codes, len(labels))]
+    team = agreement.team if agreement.kind in ("ola", "uc") else None
+    if team is not None:
+        group_codes, group_labels = steps.state.get(
+            "group", (np.full(len(steps), -1, np.int32), ())
+        )
+        is_team = np.array([g == team for g in group_labels] + [False], dtype=bool)
+        held = is_team[np.where(group_codes >= 0, group_codes, len(group_labels))]
+        cause = np.where(~held, _OTHER_TEAM_CAUSE, cause)
+    if cumulative:
+        done_labels = [i for i, s in enumerate(labels) if s in DONE_STATUSES]
+        cause = np.where(np.isin(codes, done_labels), _SOLVED_CAUSE, cause)
+    return cause.astype(np.int32), names
+
+
+def _measure_group(
+    agreement: Agreement,
+    metric: str,
+    target: Target,
+    cycles: _Cycles,
+    rows: IntArray,
+    first: IntArray,
+    last: IntArray,
+    end_at: IntArray,
+    policy: npt.NDArray[np.int32],
+    step_seconds: npt.NDArray[np.float64],
+    steps: _Steps,
+    config: SlaConfig,
+    now_us: int,
+    run_first: IntArray,
+) -> _Measured:
+    """Measure clocks that share one target: expand each over its steps, reduce back."""
+    calendar = config.calendar(target.calendar)
+    start_at = steps.at[cycles.start[rows]]
+    stop_step = cycles.stop[rows]
+    count = len(rows)
+    lengths = last - first + 1
+    clock_of = np.repeat(np.arange(count), lengths)
+    step = np.repeat(first, lengths) + _ramp(lengths)
+    a = np.maximum(steps.at[step], start_at[clock_of])
+    is_last = step == last[clock_of]
+    next_at = steps.at[np.minimum(step + 1, len(steps) - 1)]
+    b = np.where(is_last, end_at[clock_of], next_at)
+    nonempty = a < b
+    clock_of, step, a, b = clock_of[nonempty], step[nonempty], a[nonempty], b[nonempty]
+    # A running clock also reads the step made at ``now`` itself (an empty piece), as the
+    # per-ticket path does, so a ticket that went pending this instant reads as paused.
+    ticket_last = steps.ends[np.searchsorted(steps.starts, first, side="right") - 1] - 1
+    trailing = np.flatnonzero(
+        (stop_step < 0) & (steps.at[ticket_last] == end_at) & (ticket_last > last)
+    )
+    if len(trailing):
+        clock_of = np.r_[clock_of, trailing]
+        step = np.r_[step, ticket_last[trailing]]
+        a = np.r_[a, end_at[trailing]]
+        b = np.r_[b, end_at[trailing]]
+        order = np.argsort(clock_of, kind="stable")
+        clock_of, step, a, b = clock_of[order], step[order], a[order], b[order]
+
+    cause_per_step, _ = _causes(agreement, metric, target, cycles.cumulative, steps)
+    cause = cause_per_step[step]
+    run_a, run_b = a.copy(), np.where(cause == _RUNNING, b, a)
+    pause_a, pause_b = a.copy(), np.where(cause == _RUNNING, a, b)
+    paused_piece = cause != _RUNNING
+    if target.max_pause is not None:
+        cappable = (cause != _RUNNING) & (cause != _SOLVED_CAUSE) & (cause != _OTHER_TEAM_CAUSE)
+        fresh = np.r_[True, clock_of[1:] != clock_of[:-1]] if len(a) else np.zeros(0, bool)
+        changed = np.r_[True, cause[1:] != cause[:-1]] if len(a) else np.zeros(0, bool)
+        run_begins = cappable & (fresh | changed)  # each status's pause has its own cap
+        index = np.arange(len(a))
+        begin_index = np.maximum.accumulate(np.where(run_begins | ~cappable, index, 0))
+        expires = a[begin_index] + round(target.max_pause * _US)
+        split_at = np.clip(expires, a, b)
+        run_a = np.where(cappable, split_at, run_a)
+        run_b = np.where(cappable, b, run_b)
+        pause_b = np.where(cappable, split_at, pause_b)
+        paused_piece &= ~cappable | (expires >= b)
+    run_us = _business_us(calendar, run_a, run_b)
+    pause_us = _business_us(calendar, pause_a, pause_b)
+
+    offsets = np.searchsorted(clock_of, np.arange(count))
+    has_pairs = np.bincount(clock_of, minlength=count) > 0
+    running_total = np.bincount(clock_of, weights=run_us, minlength=count).astype(np.int64)
+    paused_total = np.bincount(clock_of, weights=pause_us, minlength=count).astype(np.int64)
+    seconds = step_seconds[last]
+    target_us = np.round(seconds * _US).astype(np.int64)
+
+    # Due: the first running piece that takes running time past the target.
+    exclusive = np.cumsum(run_us) - run_us
+    before = exclusive - exclusive[np.clip(offsets, 0, max(len(a) - 1, 0))][clock_of]
+    crossing = np.flatnonzero(run_us > target_us[clock_of] - before)
+    found = np.full(count, len(a), dtype=np.int64)
+    crossed, first_crossing = np.unique(clock_of[crossing], return_index=True)
+    found[crossed] = crossing[first_crossing]
+    has_crossing = found < len(a)
+    pick = np.clip(found, 0, max(len(a) - 1, 0))
+    due = np.empty(count, dtype=np.int64)
+    if has_crossing.any():
+        remaining = target_us[has_crossing] - before[pick[has_crossing]]
+        due[has_crossing] = _add_us(calendar, run_a[pick[has_crossing]], remaining)
+    rest = ~has_crossing
+    if rest.any():
+        due[rest] = _add_us(calendar, end_at[rest], target_us[rest] - running_total[rest])
+
+    stopped = stop_step >= 0
+    breached = np.where(stopped, end_at > due, now_us > due)
+    last_pair = np.clip(np.r_[offsets[1:], len(a)] - 1, 0, None)
+    last_paused = has_pairs & paused_piece[last_pair]
+    state = np.where(
+        stopped,
+        np.where(breached, 3, 2),
+        np.where(breached, 3, np.where(last_paused, 1, 0)),
+    ).astype(np.int8)
+    # The state a clock reports: just before its stop, or the ticket's current state.
+    ticket_first = steps.first[first]
+    holder = np.where(
+        stopped, np.maximum(run_first[np.clip(stop_step, 0, None)] - 1, ticket_first), ticket_last
+    )
+
+    running_piece = run_b > run_a
+    return _Measured(
+        agreement=agreement.id,
+        agreement_kind=agreement.kind,
+        metric=metric,
+        target=target,
+        policy=policy[last],
+        policies=tuple(p.id for p in agreement.policies),
+        ticket=steps.ticket[cycles.start[rows]],
+        cycle=cycles.number[rows],
+        seconds=seconds,
+        start=start_at,
+        due=due,
+        stop=np.where(stopped, end_at, NAT),
+        state=state,
+        running_s=running_total / _US,
+        paused_s=paused_total / _US,
+        calendar_s=(end_at - start_at) / _US,
+        holder_step=holder,
+        held_clock=clock_of[running_piece],
+        held_step=step[running_piece],
+        held_s=run_us[running_piece],
+    )
+
+
+def _business_us(calendar: Any, a: IntArray, b: IntArray) -> IntArray:
+    """Business microseconds in ``[a, b)`` (zero where ``b <= a``)."""
+    if len(a) == 0:
+        return np.zeros(0, dtype=np.int64)
+    out = np.zeros(len(a), dtype=np.int64)
+    live = b > a
+    if live.any():
+        seconds = calendar.between_many(a[live] / _US, b[live] / _US)
+        out[live] = np.round(seconds * _US).astype(np.int64)
+    return out
+
+
+def _add_us(calendar: Any, start: IntArray, business_us: IntArray) -> IntArray:
+    result = calendar.add_many(start / _US, business_us / _US)
+    return np.round(np.asarray(result, dtype=np.float64) * _US).astype(np.int64)
+
+
+def _labels_at(steps: _Steps, name: str, at_step: IntArray) -> Categorical:
+    """A ticket field as text at the given steps (None where never set), as the per-ticket path."""
+    if name not in steps.state or len(at_step) == 0:
+        return Categorical(np.zeros(len(at_step), dtype=np.int32), (None,))
+    codes, labels = steps.state[name]
+    lookup: dict[str | None, int] = {}
+    remap = np.array(
+        [lookup.setdefault(None if v is None else str(v), len(lookup)) for v in labels]
+        + [lookup.setdefault(None, len(lookup))],
+        dtype=np.int32,
+    )
+    picked = codes[at_step]
+    return Categorical(remap[np.where(picked >= 0, picked, len(labels))], tuple(lookup))
+
+
+def _constant(value: str, n: int) -> Categorical:
+    return Categorical(np.zeros(n, dtype=np.int32), (value,))
+
+
+def _assemble(parts: list[_Measured], steps: _Steps, events: EventColumns) -> ClockTable:
+    tables = []
+    for part in parts:
+        n = len(part.ticket)
+        breached = part.state == 3
+        held_key = (
+            np.stack(
+                [
+                    part.held_clock,
+                    _labels_at(steps, "group", part.held_step).codes.astype(np.int64),
+                    _labels_at(steps, "assignee", part.held_step).codes.astype(np.int64),
+                ]
+            )
+            if len(part.held_clock)
+            else np.zeros((3, 0), dtype=np.int64)
+        )
+        held_us: npt.NDArray[np.float64]
+        if held_key.shape[1]:
+            distinct, inverse = np.unique(held_key, axis=1, return_inverse=True)
+            held_us = np.bincount(
+                inverse.reshape(-1), weights=part.held_s, minlength=distinct.shape[1]
+            ).astype(np.float64)
+        else:
+            distinct, held_us = held_key, np.zeros(0)
+        group_labels = (
+            _labels_at(steps, "group", part.held_step[:1]).labels
+            if len(part.held_step)
+            else (None,)
+        )
+        assignee_labels = (
+            _labels_at(steps, "assignee", part.held_step[:1]).labels
+            if len(part.held_step)
+            else (None,)
+        )
+        tables.append(
+            ClockTable(
+                text={
+                    "ticket": Categorical(part.ticket.astype(np.int32), events.ticket.labels),
+                    "agreement": _constant(part.agreement, n),
+                    "policy": Categorical(part.policy.astype(np.int32), part.policies),
+                    "metric": _constant(part.metric, n),
+                    "priority": _labels_at(steps, "priority", part.holder_step),
+                    "group": _labels_at(steps, "group", part.holder_step),
+                    "assignee": _labels_at(steps, "assignee", part.holder_step),
+                    "organization": _labels_at(steps, "organization", part.holder_step),
+                    "channel": _labels_at(steps, "channel", part.holder_step),
+                    "calendar": _constant(part.target.calendar, n),
+                    "state": Categorical(part.state.astype(np.int32), _STATE_NAMES),
+                },
+                instants={
+                    "start": part.start,
+                    "due": part.due,
+                    "stop": part.stop,
+                    "breached_at": np.where(breached, part.due, NAT),
+                },
+                numbers={
+                    "target_s": part.seconds,
+                    "business_elapsed_s": part.running_s,
+                    "calendar_elapsed_s": part.calendar_s,
+                    "paused_s": part.paused_s,
+                    "remaining_s": part.seconds - part.running_s,
+                },
+                cycle=part.cycle.astype(np.int32),
+                held_row=distinct[0].astype(np.int64),
+                held_group=Categorical(distinct[1].astype(np.int32), group_labels),
+                held_assignee=Categorical(distinct[2].astype(np.int32), assignee_labels),
+                held_s=np.asarray(held_us, dtype=np.float64) / _US,
+            )
+        )
+    return concat_tables(tables) if tables else ClockTable.from_clocks([])
+
+
+def _events_of(events: EventColumns, tickets: set[int]) -> list[Event]:
+    """Rebuild the ``Event`` objects of some tickets, for the per-ticket path."""
+    rows = np.flatnonzero(np.isin(events.ticket.codes, sorted(tickets)))
+    result = []
+    for r in rows.tolist():
+        fields = {
+            name: _plain(column.labels[column.codes[r]])
+            for name, column in events.fields.items()
+            if column.present[r]
+        }
+        actor = int(events.actor[r])
+        public = int(events.public[r])
+        result.append(
+            Event(
+                id=events.id_text[r],
+                ticket=str(events.ticket.labels[events.ticket.codes[r]]),
+                at=_EPOCH + timedelta(microseconds=int(events.at_us[r])),
+                type=EVENT_TYPES[int(events.type[r])],
+                actor=None if actor < 0 else ACTORS[actor],
+                public=None if public < 0 else bool(public),
+                fields=MappingProxyType(fields),
+            )
+        )
+    return result
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _merge_sequential(
+    table: ClockTable,
+    events: EventColumns,
+    tickets: list[int],
+    config: SlaConfig,
+    now: datetime,
+) -> ClockTable:
+    """Replace the clocks of ``tickets`` by the per-ticket path's."""
+    labels = events.ticket.labels
+    names = {labels[t] for t in tickets}
+    ticket_col = table.text["ticket"]
+    drop_codes = [i for i, label in enumerate(ticket_col.labels) if label in names]
+    keep = np.flatnonzero(~np.isin(ticket_col.codes, drop_codes))
+    by_ticket: dict[str, list[Event]] = {}
+    for event in _events_of(events, set(tickets)):
+        by_ticket.setdefault(event.ticket, []).append(event)
+    clocks: list[Clock] = []
+    for ticket_events in by_ticket.values():
+        history = replay(ticket_events, now, config.statuses)
+        if history is not None:
+            clocks.extend(evaluate_history(history, config, now))
+    return concat_tables([take_rows(table, keep), ClockTable.from_clocks(clocks)])

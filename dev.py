@@ -103,7 +103,7 @@ def lock(args: list[str]) -> None:
         "bench",
         *common,
         "-o",
-        BENCH_LOCK,
+        bench_lock,
     )
 
 

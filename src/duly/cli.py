@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
 from duly import __version__
-from duly.config import ConfigError, load_calendar
+from duly.config import ConfigError, load_calendar, load_config
 from duly.core.calendar import Calendar
 from duly.core.durations import format_duration, parse_duration
 
@@ -19,7 +20,8 @@ app = typer.Typer(
     help=(
         "duly keeps the response and resolution times a support team promises (SLAs, OLAs and "
         "vendor contracts) and measures them in business time.\n\n"
-        "Calendar arithmetic: `duly deadline` and `duly between`."
+        "Calendar arithmetic: `duly deadline` and `duly between`. Validate an SLA config: "
+        "`duly check`."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -42,6 +44,11 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=1)
+
+
+def _count(number: int, one: str, many: str = "") -> str:
+    """``1 policy``, ``2 policies``."""
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 def _calendar(reference: str) -> Calendar:
@@ -129,6 +136,37 @@ def between(
         )
     else:
         typer.echo(f"{format_duration(seconds)} ({seconds:g} business seconds)")
+
+
+@app.command()
+def check(
+    config: Annotated[
+        Path,
+        typer.Argument(
+            help="An SLA config file, or a folder whose *.yaml and *.yml files are merged.",
+            metavar="CONFIG",
+        ),
+    ],
+) -> None:
+    """Validate an SLA config: print a summary, or every problem as FILE:LINE: FIELD: REASON.
+
+    Problems go to standard output, one a line, so they can be piped (grep, an editor's quickfix
+    list); the exit code is 1 when there is any.
+    """
+    try:
+        sla = load_config(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem))
+        typer.echo(f"{_count(len(exc.problems), 'problem')} in {config}", err=True)
+        raise typer.Exit(code=1) from exc
+    policies = sum(len(agreement.policies) for agreement in sla.agreements)
+    counts = (
+        _count(len(sla.agreements), "agreement"),
+        _count(policies, "policy", "policies"),
+        _count(len(sla.calendars), "calendar"),
+    )
+    typer.echo(f"ok: {', '.join(counts)}")
 
 
 @app.command()

@@ -2,7 +2,7 @@
 
 import random
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -21,7 +21,7 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 GROUPS = ["l1", "l2", "billing", None]
 
 
-def make_config(on_change: str = "retarget") -> SlaConfig:
+def make_config(on_change: Literal["retarget", "restart", "stricter"] = "retarget") -> SlaConfig:
     office = Calendar(
         "Europe/Stockholm",
         (LUNCH,) * 5 + ((), ()),
@@ -49,7 +49,10 @@ def make_config(on_change: str = "retarget") -> SlaConfig:
     vip = Policy(
         "vip",
         when=parse_condition({"field": "tags", "op": "contains", "value": "vip"}),
-        targets=targets[:3] + (Target("resolution", {"*": 4 * 3600}, "24x7", on_change="stricter"),),
+        targets=(
+            *targets[:3],
+            Target("resolution", {"*": 4 * 3600}, "24x7", on_change="stricter"),
+        ),
     )
     standard = Policy("standard", targets=targets)
     sla = Agreement(id="sla", kind="sla", policies=(vip, standard))
@@ -106,7 +109,9 @@ def random_history(seed: int, tickets: int) -> list[Event]:
                     change["assignee"] = rng.choice(["ann", "bo", None])
                 else:
                     change["tags"] = rng.choice([["vip"], []])
-                mine.append(Event(f"{ticket}-{i}", ticket, at, "ticket.updated", "agent", fields=change))
+                mine.append(
+                    Event(f"{ticket}-{i}", ticket, at, "ticket.updated", "agent", fields=change)
+                )
             else:
                 mine.append(Event(f"{ticket}-{i}", ticket, at, "ticket.deleted", "agent"))
         if rng.random() < 0.2:

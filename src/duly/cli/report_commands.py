@@ -1,0 +1,212 @@
+"""`duly report ...` and `duly whatif`: compliance, SLA log and attribution over event files."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from duly.cli.arguments import fail, instant
+from duly.cli.output import Format, emit
+from duly.config import ConfigError, load_config
+from duly.core.agreements import SlaConfig
+from duly.core.clock_table import ClockTable
+from duly.core.reports import (
+    GROUP_KEYS,
+    LOG_COLUMNS,
+    attribution,
+    compare,
+    compliance,
+    rate_outcomes,
+    sla_log,
+)
+from duly.service.event_files import EventFileError
+from duly.service.history import read_history
+
+report_app = typer.Typer(
+    help="Reports over event files: compliance, the SLA log, and where the time went.",
+    no_args_is_help=True,
+)
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="The SLA config (file or folder).", metavar="CONFIG")
+]
+EventsOption = Annotated[
+    list[Path],
+    typer.Option(
+        "--events",
+        "-e",
+        help="Event files (.jsonl, .csv, .parquet, gzipped too); repeat for several.",
+        metavar="FILE",
+    ),
+]
+ByOption = Annotated[
+    str,
+    typer.Option(
+        "--by", help=f"Group by any of: {', '.join(GROUP_KEYS)} (comma-separated).", metavar="KEYS"
+    ),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Evaluate as of this instant (ISO 8601); default: the real now."),
+]
+TzOption = Annotated[
+    str, typer.Option("--tz", help="Time zone that days, weeks and months are counted in.")
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Stop at the first malformed event line.")
+]
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar on a terminal; silent when output is piped."""
+    if not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _config(path: Path) -> SlaConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise fail(f"{path} is not a valid config:\n{exc}") from exc
+
+
+def _keys(by: str) -> list[str]:
+    keys = [k.strip() for k in by.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in GROUP_KEYS]
+    if unknown:
+        raise fail(f"--by: unknown key {unknown[0]!r}; use any of {', '.join(GROUP_KEYS)}")
+    return keys
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise fail(f"--tz: unknown time zone {name!r}") from exc
+
+
+def _clocks(config: SlaConfig, events: list[Path], now: datetime, strict: bool) -> ClockTable:
+    if not events:
+        raise fail("--events: give at least one event file")
+    try:
+        with _progress("reading events") as tick:
+            history = read_history(events, strict=strict, progress=tick)
+    except EventFileError as exc:
+        raise fail(str(exc)) from exc
+    for problem in history.problems[:20]:
+        typer.echo(f"warning: {problem}", err=True)
+    if len(history.problems) > 20:
+        typer.echo(f"warning: ... {len(history.problems) - 20} more bad lines", err=True)
+    return history.clocks(config, now)
+
+
+def _now(text: str | None) -> datetime:
+    return instant(text, "--now") if text else datetime.now(UTC)
+
+
+@report_app.command("compliance")
+def compliance_command(
+    config: ConfigOption,
+    events: EventsOption,
+    by: ByOption = "",
+    fmt: FormatOption = Format.table,
+    now: NowOption = None,
+    tz: TzOption = "UTC",
+    strict: StrictOption = False,
+) -> None:
+    """Per group: total, met, missed, met %, open, and how long met and missed clocks took.
+
+    Times are business time (in each target's calendar) and calendar time: average, median,
+    90th percentile, minimum and maximum. As a table, rate targets' outcomes follow.
+    """
+    sla = _config(config)
+    keys, zone, at = _keys(by), _zone(tz), _now(now)
+    table = _clocks(sla, events, at, strict)
+    emit(compliance(table, keys, zone), fmt)
+    rates = rate_outcomes(table, sla, at, zone)
+    if rates and fmt is Format.table:
+        typer.echo("\nRate targets (also: duly report rates)")
+        emit(rates, fmt)
+
+
+@report_app.command("rates")
+def rates_command(
+    config: ConfigOption,
+    events: EventsOption,
+    fmt: FormatOption = Format.table,
+    now: NowOption = None,
+    tz: TzOption = "UTC",
+    strict: StrictOption = False,
+) -> None:
+    """Each rate target's outcome per period, e.g. 95 % of tickets resolved within 8h a month."""
+    sla = _config(config)
+    zone, at = _zone(tz), _now(now)
+    table = _clocks(sla, events, at, strict)
+    emit(rate_outcomes(table, sla, at, zone), fmt)
+
+
+@report_app.command("log")
+def log_command(
+    config: ConfigOption,
+    events: EventsOption,
+    fmt: FormatOption = Format.csv,
+    now: NowOption = None,
+    strict: StrictOption = False,
+) -> None:
+    """One row per clock. As CSV its header is fixed, so other tools can rely on it."""
+    sla = _config(config)
+    table = _clocks(sla, events, _now(now), strict)
+    emit(sla_log(table), fmt, LOG_COLUMNS)
+
+
+@report_app.command("attribution")
+def attribution_command(
+    config: ConfigOption,
+    events: EventsOption,
+    fmt: FormatOption = Format.table,
+    now: NowOption = None,
+    strict: StrictOption = False,
+) -> None:
+    """Business time and breaches per group and assignee that held tickets while clocks ran."""
+    sla = _config(config)
+    table = _clocks(sla, events, _now(now), strict)
+    emit(attribution(table), fmt)
+
+
+def whatif(
+    config: ConfigOption,
+    draft: Annotated[Path, typer.Option("--draft", help="The draft config to try.")],
+    events: EventsOption,
+    by: ByOption = "",
+    fmt: FormatOption = Format.table,
+    now: NowOption = None,
+    tz: TzOption = "UTC",
+    strict: StrictOption = False,
+) -> None:
+    """Replay the same history under the current config and a draft: met % before and after,
+    and every clock whose outcome changes."""
+    current, proposed = _config(config), _config(draft)
+    keys, zone, at = _keys(by), _zone(tz), _now(now)
+    table_now = _clocks(current, events, at, strict)
+    table_draft = _clocks(proposed, events, at, strict)
+    summary, changes = compare(table_now, table_draft, keys, zone)
+    emit(summary, fmt)
+    if fmt is Format.table:
+        typer.echo(f"\n{len(changes)} clocks change outcome")
+    emit(changes, fmt, ("ticket", "agreement", "metric", "cycle", "before", "after"))

@@ -1,0 +1,1 @@
+"""Use cases around the core: reading event files, ingesting events, running reports."""

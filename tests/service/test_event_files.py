@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from duly.core.events import Event

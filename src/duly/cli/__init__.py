@@ -7,6 +7,7 @@ import typer
 from duly import __version__
 from duly.cli.calendar_commands import between, deadline
 from duly.cli.config_commands import check
+from duly.cli.import_commands import import_log_command
 from duly.cli.report_commands import report_app, whatif
 
 app = typer.Typer(
@@ -15,7 +16,8 @@ app = typer.Typer(
         "duly keeps the response and resolution times a support team promises (SLAs, OLAs and "
         "vendor contracts) and measures them in business time.\n\n"
         "Calendar arithmetic: `duly deadline` and `duly between`. Validate an SLA config: "
-        "`duly check`. Reports over event files: `duly report`, `duly whatif`."
+        "`duly check`. Import a help desk's log: `duly import-log`. Reports over event files: "
+        "`duly report`, `duly whatif`."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -25,6 +27,7 @@ app.command()(deadline)
 app.command()(between)
 app.command()(check)
 app.command()(whatif)
+app.command("import-log")(import_log_command)
 app.add_typer(report_app, name="report")
 
 

@@ -29,7 +29,7 @@ from duly.core.reports import (
     sla_log,
 )
 from duly.service.event_files import EventFileError
-from duly.service.history import read_history
+from duly.service.history import read_history_columns
 
 report_app = typer.Typer(
     help="Reports over event files: compliance, the SLA log, and where the time went.",
@@ -68,7 +68,7 @@ StrictOption = Annotated[
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[int], None]]:
+def progress_bar(label: str) -> Iterator[Callable[[int], None]]:
     """A Rich progress bar on a terminal; silent when output is piped."""
     if not sys.stderr.isatty():
         yield lambda _done: None
@@ -105,8 +105,8 @@ def _clocks(config: SlaConfig, events: list[Path], now: datetime, strict: bool) 
     if not events:
         raise fail("--events: give at least one event file")
     try:
-        with _progress("reading events") as tick:
-            history = read_history(events, strict=strict, progress=tick)
+        with progress_bar("reading events") as tick:
+            history = read_history_columns(events, strict=strict, progress=tick)
     except EventFileError as exc:
         raise fail(str(exc)) from exc
     for problem in history.problems[:20]:

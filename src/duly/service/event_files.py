@@ -47,8 +47,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, Final, Literal, cast
 
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from duly.core.events import ACTORS, EVENT_TYPES, TICKET_FIELDS, Event
 

@@ -18,9 +18,16 @@ from duly.core.batch import EventColumns, evaluate_batch
 from duly.core.clock_table import ClockTable
 from duly.core.clocks import Clock, evaluate_ticket
 from duly.core.events import Event
+from duly.service.event_columns import read_columns
 from duly.service.event_files import EventProblem, read_events
 
-__all__ = ["History", "clocks_by_ticket", "evaluate_history_per_ticket", "read_history"]
+__all__ = [
+    "History",
+    "clocks_by_ticket",
+    "evaluate_history_per_ticket",
+    "read_history",
+    "read_history_columns",
+]
 
 
 @dataclass
@@ -32,9 +39,31 @@ class History:
     lines: int = 0
     duplicates: int = 0
 
+    columns: EventColumns | None = None
+
     def clocks(self, config: SlaConfig, now: datetime) -> ClockTable:
         """Every clock of the history as of ``now`` (batch path)."""
-        return evaluate_batch(EventColumns.from_events(self.events), config, now)
+        columns = self.columns or EventColumns.from_events(self.events)
+        return evaluate_batch(columns, config, now)
+
+
+def read_history_columns(
+    paths: Sequence[Path],
+    *,
+    strict: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> History:
+    """Read event files as columns when Arrow can vouch for them, else line by line.
+
+    Both give the same events; the column path skips a Python object per event, the line path
+    reports each bad line with its number.
+    """
+    fast = read_columns(paths)
+    if fast is None:
+        return read_history(paths, strict=strict, progress=progress)
+    if progress is not None:
+        progress(fast.lines)
+    return History(lines=fast.lines, duplicates=fast.duplicates, columns=fast.columns)
 
 
 def read_history(

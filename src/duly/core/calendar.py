@@ -260,7 +260,7 @@ class Calendar:
                     f"calendar {self.name or self.timezone!r} never closes after {at.isoformat()} "
                     f"(supported up to {MAX_YEAR}-12-31)"
                 )
-            tl = self._widen(tl, forward=True, reach_us=0)
+            tl = self._widen(tl, forward=True, reach_us=max(tl.total, 1) * _US)  # double it
 
     # ------------------------------------------------------------------------- vectorized API
 
@@ -294,9 +294,7 @@ class Calendar:
                     _in_range(int(u.min()), unit)
                     _in_range(int(u.max()), unit)
                 return u if unit == 1 else u / unit
-            reach = int(np.abs(delta).max()) * (_US // unit)
-            forward = int(delta.max()) >= 0 and tl.last_year < _LAST_BUILD_YEAR
-            tl = self._widen(tl, forward=forward, reach_us=reach)
+            tl = self._widen_for(tl, delta, unit)
 
     # --------------------------------------------------------------------------- the timeline
 
@@ -312,6 +310,21 @@ class Calendar:
         if tl is not None:
             first, last = min(first, tl.first_year), max(last, tl.last_year)
         return self._build(first, last)
+
+    def _widen_for(self, tl: _Timeline, delta: IntArray, unit: int) -> _Timeline:
+        """Widen towards whichever sides a batch of ``add`` reaches: back for negative amounts,
+        ahead for the others, each by a guess of the years its largest amount needs."""
+        scale = _US // unit
+        back, ahead = int(delta.min()), int(delta.max())
+        can_back = back < 0 and tl.first_year > _FIRST_BUILD_YEAR
+        can_ahead = ahead >= 0 and tl.last_year < _LAST_BUILD_YEAR
+        if not can_back and not can_ahead:
+            return self._widen(tl, forward=ahead >= 0, reach_us=0)  # raises: nothing to widen
+        if can_back:
+            tl = self._widen(tl, forward=False, reach_us=-back * scale)
+        if can_ahead:
+            tl = self._widen(tl, forward=True, reach_us=ahead * scale)
+        return tl
 
     def _widen(self, tl: _Timeline, forward: bool, reach_us: int) -> _Timeline:
         """Widen the timeline on the side an ``add`` ran off, by a guess of the years it needs."""

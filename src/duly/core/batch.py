@@ -41,6 +41,7 @@ from duly.core.tickets import DONE_STATUSES, replay
 __all__ = ["EventColumns", "FieldColumn", "evaluate_batch"]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_PAIRS_PER_CHUNK: Final = 1 << 21
 _US: Final = 1_000_000
 _CREATED: Final = EVENT_TYPES.index("ticket.created")
 _COMMENT: Final = EVENT_TYPES.index("comment.added")
@@ -142,9 +143,16 @@ class _Steps:
     state: dict[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]]  # codes (-1 absent), labels
     starts: IntArray  # first step of each ticket present
     ends: IntArray  # one past the last step of each ticket
+    _runs: tuple[IntArray, IntArray] | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def runs(self) -> tuple[IntArray, IntArray]:
+        """Per step, the first and last step of its ticket at the same instant (computed once)."""
+        if self._runs is None:
+            self._runs = _equal_time_runs(self)
+        return self._runs
 
 
 def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
@@ -544,7 +552,7 @@ def _measure_metric(
     step_target = np.where(policy >= 0, which[clipped, p_code], -1).astype(np.int64)
     step_seconds = np.where(policy >= 0, seconds[clipped, p_code], 0.0)
 
-    run_first, run_last = _equal_time_runs(steps)
+    run_first, run_last = steps.runs()
     ticket_end = steps.ends[np.searchsorted(steps.starts, cycles.start, side="right") - 1]
     first = run_last[cycles.start]  # the last step at or before the start
     end_at = np.where(cycles.stop >= 0, steps.at[np.clip(cycles.stop, 0, None)], now_us)
@@ -552,14 +560,15 @@ def _measure_metric(
     last = np.where(steps.at[candidate] >= end_at, run_first[candidate] - 1, candidate)
     last = np.maximum(last, first)  # the last step that starts before the end
 
-    target_lo, target_hi = _span_min_max(step_target, first, last)
+    spans = _Spans(first, last)
+    target_lo, target_hi = spans.min_max(step_target)
     key = np.where(step_target >= 0, step_target * (1 << 20) + policy, -1)
-    key_lo, key_hi = _span_min_max(key, first, last)
+    key_lo, key_hi = spans.min_max(key)
     seconds_key = np.round(step_seconds * _US).astype(np.int64)
-    sec_lo, sec_hi = _span_min_max(seconds_key, first, last)
+    sec_lo, sec_hi = spans.min_max(seconds_key)
     not_retarget = np.array([t.on_change != "retarget" for t in targets], dtype=np.int64)
     bad = np.where(step_target >= 0, not_retarget[np.clip(step_target, 0, None)], 1)
-    bad_hi = _span_min_max(bad, first, last)[1]
+    bad_hi = spans.min_max(bad)[1]
 
     never = target_hi < 0  # no target while the cycle ran: no clock
     always = target_lo >= 0
@@ -570,39 +579,56 @@ def _measure_metric(
     results = []
     final_target = step_target[last[chosen]]
     for t_index, target in enumerate(targets):
-        rows = chosen[final_target == t_index]
-        if len(rows) == 0:
-            continue
-        results.append(
-            _measure_group(
-                agreement,
-                metric,
-                target,
-                cycles,
-                rows,
-                first[rows],
-                last[rows],
-                end_at[rows],
-                policy,
-                step_seconds,
-                steps,
-                config,
-                now_us,
-                run_first,
+        for rows in _chunks(chosen[final_target == t_index], last - first + 1):
+            results.append(
+                _measure_group(
+                    agreement,
+                    metric,
+                    target,
+                    cycles,
+                    rows,
+                    first[rows],
+                    last[rows],
+                    end_at[rows],
+                    policy,
+                    step_seconds,
+                    steps,
+                    config,
+                    now_us,
+                    run_first,
+                )
             )
-        )
     return results, handed
 
 
-def _span_min_max(values: IntArray, first: IntArray, last: IntArray) -> tuple[IntArray, IntArray]:
-    """Min and max of ``values[first[i]:last[i] + 1]`` for every span."""
-    if len(first) == 0:
-        return first.copy(), first.copy()
-    lengths = last - first + 1
-    index = np.repeat(first, lengths) + _ramp(lengths)
-    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
-    picked = values[index]
-    return np.minimum.reduceat(picked, offsets), np.maximum.reduceat(picked, offsets)
+def _chunks(rows: IntArray, lengths: IntArray) -> list[IntArray]:
+    """Split clocks so that each chunk expands to at most ``_PAIRS_PER_CHUNK`` pieces.
+
+    Memory then stays flat however long the history: a cumulative clock spans every step of its
+    ticket, and ten million steps expanded at once would need gigabytes of temporaries.
+    """
+    if len(rows) == 0:
+        return []
+    total = np.cumsum(lengths[rows])
+    bounds = np.searchsorted(total, np.arange(_PAIRS_PER_CHUNK, int(total[-1]), _PAIRS_PER_CHUNK))
+    return [part for part in np.split(rows, bounds) if len(part)]
+
+
+class _Spans:
+    """Steps ``first[i]..last[i]`` of every cycle, expanded once for several reductions."""
+
+    def __init__(self, first: IntArray, last: IntArray) -> None:
+        lengths = last - first + 1
+        self.empty = len(first) == 0
+        self.index = np.repeat(first, lengths) + _ramp(lengths)
+        self.offsets = np.r_[0, np.cumsum(lengths)[:-1]] if len(first) else first
+
+    def min_max(self, values: IntArray) -> tuple[IntArray, IntArray]:
+        """Min and max of ``values`` over each span."""
+        if self.empty:
+            return self.offsets.copy(), self.offsets.copy()
+        picked = values[self.index]
+        return np.minimum.reduceat(picked, self.offsets), np.maximum.reduceat(picked, self.offsets)
 
 
 def _ramp(lengths: IntArray) -> IntArray:
@@ -819,35 +845,18 @@ def _assemble(parts: list[_Measured], steps: _Steps, events: EventColumns) -> Cl
     for part in parts:
         n = len(part.ticket)
         breached = part.state == 3
-        held_key = (
-            np.stack(
-                [
-                    part.held_clock,
-                    _labels_at(steps, "group", part.held_step).codes.astype(np.int64),
-                    _labels_at(steps, "assignee", part.held_step).codes.astype(np.int64),
-                ]
-            )
-            if len(part.held_clock)
-            else np.zeros((3, 0), dtype=np.int64)
+        groups = _labels_at(steps, "group", part.held_step)
+        assignees = _labels_at(steps, "assignee", part.held_step)
+        # One int64 key per (clock, group, assignee): a 1-D unique is much faster than axis=1.
+        width_a = len(assignees.labels)
+        width_g = len(groups.labels) * width_a
+        key = part.held_clock * width_g + groups.codes.astype(np.int64) * width_a + assignees.codes
+        unique_keys, inverse = np.unique(key, return_inverse=True)
+        held_us = np.bincount(inverse.reshape(-1), weights=part.held_s, minlength=len(unique_keys))
+        distinct = np.stack(
+            [unique_keys // width_g, (unique_keys % width_g) // width_a, unique_keys % width_a]
         )
-        held_us: npt.NDArray[np.float64]
-        if held_key.shape[1]:
-            distinct, inverse = np.unique(held_key, axis=1, return_inverse=True)
-            held_us = np.bincount(
-                inverse.reshape(-1), weights=part.held_s, minlength=distinct.shape[1]
-            ).astype(np.float64)
-        else:
-            distinct, held_us = held_key, np.zeros(0)
-        group_labels = (
-            _labels_at(steps, "group", part.held_step[:1]).labels
-            if len(part.held_step)
-            else (None,)
-        )
-        assignee_labels = (
-            _labels_at(steps, "assignee", part.held_step[:1]).labels
-            if len(part.held_step)
-            else (None,)
-        )
+        group_labels, assignee_labels = groups.labels, assignees.labels
         tables.append(
             ClockTable(
                 text={

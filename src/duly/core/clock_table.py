@@ -150,6 +150,8 @@ def from_us(value: int) -> datetime | None:
 
 def concat_categoricals(parts: Sequence[Categorical]) -> Categorical:
     """One categorical over the union of the parts' labels, codes remapped."""
+    if parts and all(p.labels is parts[0].labels for p in parts):  # one label space: no remap
+        return Categorical(np.concatenate([p.codes for p in parts]), parts[0].labels)
     lookup: dict[str | None, int] = {}
     pieces = []
     for part in parts:

@@ -47,29 +47,33 @@ def _ensure_env(lock: Path) -> None:
 
 
 def run(args: list[str]) -> None:
+    """Until the server lands: validate the example SLA and report on the example history."""
     _ensure_env(DEV_LOCK)
-    example = "examples/calendars.yaml:stockholm_office"
+    duly = BIN / "duly"
+    _sh(duly, "check", "examples/sla.yaml")
     _sh(
-        BIN / "duly",
+        duly,
+        "report",
+        "compliance",
+        "--config",
+        "examples/sla.yaml",
+        "--events",
+        "examples/events.jsonl",
+        "--by",
+        "agreement,metric",
+        "--now",
+        "2026-03-16T12:00:00Z",
+        *args,
+    )
+    _sh(
+        duly,
         "deadline",
         "--calendar",
-        example,
+        "examples/calendars.yaml:stockholm_office",
         "--start",
         "2026-12-23T15:30:00+01:00",
         "--add",
         "8h30m",
-        *args,
-    )
-    _sh(
-        BIN / "duly",
-        "between",
-        "--calendar",
-        example,
-        "--start",
-        "2026-12-23T15:30:00+01:00",
-        "--end",
-        "2027-01-04T10:00:00+01:00",
-        *args,
     )
 
 

@@ -51,7 +51,8 @@ def emit(rows: Iterable[Mapping[str, Any]], fmt: Format, columns: Sequence[str] 
         return
     table = Table(show_lines=False)
     for name in names:
-        table.add_column(name.replace("_s", "").replace("_", " "), overflow="fold")
+        label = name.removesuffix("_s").replace("_business", "").replace("_calendar", "")
+        table.add_column(label.replace("_", " "), overflow="fold")
     for row in data:
         table.add_row(*(_cell(k, row.get(k)) for k in names))
     Console(width=max(120, 14 * len(names))).print(table)

@@ -18,7 +18,7 @@ from duly.cli.arguments import fail, instant
 from duly.cli.output import Format, emit
 from duly.config import ConfigError, load_config
 from duly.core.agreements import SlaConfig
-from duly.core.clock_table import ClockTable
+from duly.core.clock_table import ClockTable, only
 from duly.core.reports import (
     GROUP_KEYS,
     LOG_COLUMNS,
@@ -65,6 +65,14 @@ TzOption = Annotated[
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Stop at the first malformed event line.")
 ]
+AgreementFilter = Annotated[
+    list[str] | None,
+    typer.Option("--agreement", "-a", help="Only clocks of this agreement (repeatable)."),
+]
+MetricFilter = Annotated[
+    list[str] | None,
+    typer.Option("--metric", "-m", help="Only clocks of this metric (repeatable)."),
+]
 
 
 @contextmanager
@@ -101,7 +109,14 @@ def _zone(name: str) -> ZoneInfo:
         raise fail(f"--tz: unknown time zone {name!r}") from exc
 
 
-def _clocks(config: SlaConfig, events: list[Path], now: datetime, strict: bool) -> ClockTable:
+def _clocks(
+    config: SlaConfig,
+    events: list[Path],
+    now: datetime,
+    strict: bool,
+    agreements: list[str] | None = None,
+    metrics: list[str] | None = None,
+) -> ClockTable:
     if not events:
         raise fail("--events: give at least one event file")
     try:
@@ -113,7 +128,8 @@ def _clocks(config: SlaConfig, events: list[Path], now: datetime, strict: bool) 
         typer.echo(f"warning: {problem}", err=True)
     if len(history.problems) > 20:
         typer.echo(f"warning: ... {len(history.problems) - 20} more bad lines", err=True)
-    return history.clocks(config, now)
+    table = history.clocks(config, now)
+    return only(only(table, "agreement", agreements), "metric", metrics)
 
 
 def _now(text: str | None) -> datetime:
@@ -129,6 +145,8 @@ def compliance_command(
     now: NowOption = None,
     tz: TzOption = "UTC",
     strict: StrictOption = False,
+    agreement: AgreementFilter = None,
+    metric: MetricFilter = None,
 ) -> None:
     """Per group: total, met, missed, met %, open, and how long met and missed clocks took.
 
@@ -137,8 +155,17 @@ def compliance_command(
     """
     sla = _config(config)
     keys, zone, at = _keys(by), _zone(tz), _now(now)
-    table = _clocks(sla, events, at, strict)
-    emit(compliance(table, keys, zone), fmt)
+    table = _clocks(sla, events, at, strict, agreement, metric)
+    rows = compliance(table, keys, zone)
+    if fmt is Format.table:  # two narrower tables: business time, then calendar time
+        counts = [*keys, "total", "met", "missed", "met_pct", "open"]
+        stats = ("avg", "median", "p90", "min", "max")
+        for measure in ("business", "calendar"):
+            typer.echo(f"{measure.capitalize()} time of met and missed clocks")
+            timing = [f"{o}_{measure}_{s}_s" for o in ("met", "missed") for s in stats]
+            emit(rows, fmt, counts + timing)
+    else:
+        emit(rows, fmt)
     rates = rate_outcomes(table, sla, at, zone)
     if rates and fmt is Format.table:
         typer.echo("\nRate targets (also: duly report rates)")
@@ -153,11 +180,13 @@ def rates_command(
     now: NowOption = None,
     tz: TzOption = "UTC",
     strict: StrictOption = False,
+    agreement: AgreementFilter = None,
+    metric: MetricFilter = None,
 ) -> None:
     """Each rate target's outcome per period, e.g. 95 % of tickets resolved within 8h a month."""
     sla = _config(config)
     zone, at = _zone(tz), _now(now)
-    table = _clocks(sla, events, at, strict)
+    table = _clocks(sla, events, at, strict, agreement, metric)
     emit(rate_outcomes(table, sla, at, zone), fmt)
 
 
@@ -168,10 +197,12 @@ def log_command(
     fmt: FormatOption = Format.csv,
     now: NowOption = None,
     strict: StrictOption = False,
+    agreement: AgreementFilter = None,
+    metric: MetricFilter = None,
 ) -> None:
     """One row per clock. As CSV its header is fixed, so other tools can rely on it."""
     sla = _config(config)
-    table = _clocks(sla, events, _now(now), strict)
+    table = _clocks(sla, events, _now(now), strict, agreement, metric)
     emit(sla_log(table), fmt, LOG_COLUMNS)
 
 
@@ -182,10 +213,12 @@ def attribution_command(
     fmt: FormatOption = Format.table,
     now: NowOption = None,
     strict: StrictOption = False,
+    agreement: AgreementFilter = None,
+    metric: MetricFilter = None,
 ) -> None:
     """Business time and breaches per group and assignee that held tickets while clocks ran."""
     sla = _config(config)
-    table = _clocks(sla, events, _now(now), strict)
+    table = _clocks(sla, events, _now(now), strict, agreement, metric)
     emit(attribution(table), fmt)
 
 
@@ -198,13 +231,15 @@ def whatif(
     now: NowOption = None,
     tz: TzOption = "UTC",
     strict: StrictOption = False,
+    agreement: AgreementFilter = None,
+    metric: MetricFilter = None,
 ) -> None:
     """Replay the same history under the current config and a draft: met % before and after,
     and every clock whose outcome changes."""
     current, proposed = _config(config), _config(draft)
     keys, zone, at = _keys(by), _zone(tz), _now(now)
-    table_now = _clocks(current, events, at, strict)
-    table_draft = _clocks(proposed, events, at, strict)
+    table_now = _clocks(current, events, at, strict, agreement, metric)
+    table_draft = _clocks(proposed, events, at, strict, agreement, metric)
     summary, changes = compare(table_now, table_draft, keys, zone)
     emit(summary, fmt)
     if fmt is Format.table:

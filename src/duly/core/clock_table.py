@@ -192,3 +192,12 @@ def take_rows(table: ClockTable, rows: npt.NDArray[np.intp]) -> ClockTable:
         held_assignee=table.held_assignee.take(np.flatnonzero(held)),
         held_s=table.held_s[held],
     )
+
+
+def only(table: ClockTable, column: str, values: Sequence[str] | None) -> ClockTable:
+    """The rows whose text ``column`` is one of ``values`` (all rows when ``values`` is empty)."""
+    if not values:
+        return table
+    categorical = table.text[column]
+    wanted = [i for i, label in enumerate(categorical.labels) if label in set(values)]
+    return take_rows(table, np.flatnonzero(np.isin(categorical.codes, wanted)))

@@ -107,8 +107,9 @@ def _engine(path: Path, sample: int, repeat: int) -> None:
 
     from duly.config import load_config
     from duly.core.batch import EventColumns, evaluate_batch
+    from duly.core.clock_table import ClockTable
     from duly.service.event_columns import read_columns
-    from duly.service.history import evaluate_history_per_ticket, read_history
+    from duly.service.history import clocks_by_ticket, read_history
 
     config = load_config(CONFIG)
     now = datetime.fromisoformat(NOW)
@@ -135,8 +136,9 @@ def _engine(path: Path, sample: int, repeat: int) -> None:
     events = [e for e in history.events if e.ticket in wanted]
     columns = EventColumns.from_events(events)
     started = time.perf_counter()
-    per_ticket = evaluate_history_per_ticket(events, config, now)
+    by_ticket = clocks_by_ticket(events, config, now)  # evaluate_ticket, one ticket at a time
     per_ticket_s = time.perf_counter() - started
+    per_ticket = ClockTable.from_clocks(c for clocks in by_ticket.values() for c in clocks)
     started = time.perf_counter()
     batch = evaluate_batch(columns, config, now)
     sample_batch_s = time.perf_counter() - started

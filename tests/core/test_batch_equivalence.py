@@ -166,3 +166,13 @@ def test_the_batch_path_agrees_when_every_clock_is_still_running():
 def test_an_empty_history_has_no_clocks():
     table = evaluate_batch(EventColumns.from_events([]), make_config(), datetime.now(UTC))
     assert len(table) == 0
+
+
+def test_a_history_evaluated_in_chunks_of_tickets_gives_the_same_clocks():
+    config = make_config()
+    events = random_history(11, tickets=120)
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    columns = EventColumns.from_events(events)
+    whole = evaluate_batch(columns, config, now, tickets_per_chunk=10_000)
+    chunked = evaluate_batch(columns, config, now, tickets_per_chunk=7)
+    assert rows(chunked) == rows(whole) == rows(per_ticket(events, config, now))

@@ -34,8 +34,14 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
-def emit(rows: Iterable[Mapping[str, Any]], fmt: Format, columns: Sequence[str] = ()) -> None:
-    """Print ``rows`` in ``fmt``; ``columns`` fixes the column order (else the first row's)."""
+def emit(
+    rows: Iterable[Mapping[str, Any]],
+    fmt: Format,
+    columns: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+) -> None:
+    """Print ``rows`` in ``fmt``; ``columns`` fixes the column order (else the first row's);
+    ``labels`` renames table headers (CSV and JSON keep the column names)."""
     data = list(rows)
     names = list(columns) or (list(data[0]) if data else [])
     if fmt is Format.json:
@@ -51,7 +57,7 @@ def emit(rows: Iterable[Mapping[str, Any]], fmt: Format, columns: Sequence[str] 
         return
     table = Table(show_lines=False)
     for name in names:
-        label = name.removesuffix("_s").replace("_business", "").replace("_calendar", "")
+        label = (labels or {}).get(name, name).removesuffix("_s")
         table.add_column(label.replace("_", " "), overflow="fold")
     for row in data:
         table.add_row(*(_cell(k, row.get(k)) for k in names))

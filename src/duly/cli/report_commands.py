@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -163,7 +164,8 @@ def compliance_command(
         for measure in ("business", "calendar"):
             typer.echo(f"{measure.capitalize()} time of met and missed clocks")
             timing = [f"{o}_{measure}_{s}_s" for o in ("met", "missed") for s in stats]
-            emit(rows, fmt, counts + timing)
+            labels = {c: c.replace(f"_{measure}", "") for c in timing}
+            emit(rows, fmt, counts + timing, labels)
     else:
         emit(rows, fmt)
     rates = rate_outcomes(table, sla, at, zone)
@@ -233,6 +235,9 @@ def whatif(
     strict: StrictOption = False,
     agreement: AgreementFilter = None,
     metric: MetricFilter = None,
+    show_changes: Annotated[
+        bool, typer.Option("--changes", help="With --format csv: print the changed clocks.")
+    ] = False,
 ) -> None:
     """Replay the same history under the current config and a draft: met % before and after,
     and every clock whose outcome changes."""
@@ -241,7 +246,12 @@ def whatif(
     table_now = _clocks(current, events, at, strict, agreement, metric)
     table_draft = _clocks(proposed, events, at, strict, agreement, metric)
     summary, changes = compare(table_now, table_draft, keys, zone)
-    emit(summary, fmt)
-    if fmt is Format.table:
+    change_columns = ("ticket", "agreement", "metric", "cycle", "before", "after")
+    if fmt is Format.json:  # one document holding both parts
+        typer.echo(json.dumps({"summary": summary, "changes": changes}, default=str, indent=2))
+    elif fmt is Format.csv:  # one table per document: the summary, or the changes when asked
+        emit(changes, fmt, change_columns) if show_changes else emit(summary, fmt)
+    else:
+        emit(summary, fmt)
         typer.echo(f"\n{len(changes)} clocks change outcome")
-    emit(changes, fmt, ("ticket", "agreement", "metric", "cycle", "before", "after"))
+        emit(changes, fmt, change_columns)

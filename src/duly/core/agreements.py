@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
@@ -19,8 +20,13 @@ from duly.core.conditions import Condition
 __all__ = [
     "BUILTIN_METRICS",
     "Agreement",
+    "AgreementKind",
+    "AgreementLevel",
+    "AgreementStatus",
     "CustomMetric",
+    "OnChange",
     "Party",
+    "Period",
     "Policy",
     "RateTarget",
     "SlaConfig",
@@ -196,6 +202,13 @@ class SlaConfig:
     priorities: tuple[str, ...] = ()
     custom_metrics: Mapping[str, CustomMetric] = field(default_factory=dict)
     version: str = ""
+
+    @cached_property
+    def ranks(self) -> Mapping[str, Mapping[str, int]] | None:
+        """Priority ranks for conditions' ``lt``/``gt`` (None when no priorities are listed)."""
+        if not self.priorities:
+            return None
+        return {"priority": {p: i for i, p in enumerate(self.priorities)}}
 
     def calendar(self, name: str) -> Calendar:
         """The calendar named ``name``; ``24x7`` always exists."""

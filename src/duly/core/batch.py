@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -83,6 +83,22 @@ class EventColumns:
     public: npt.NDArray[np.int8]
     fields: Mapping[str, FieldColumn] = field(default_factory=dict)
 
+    def take(self, rows: IntArray) -> EventColumns:
+        """The events at ``rows`` (label tables are shared, not copied)."""
+        return EventColumns(
+            event_id=self.event_id[rows],
+            id_text=_Picked(self.id_text, rows),
+            ticket=self.ticket.take(rows),
+            at_us=self.at_us[rows],
+            type=self.type[rows],
+            actor=self.actor[rows],
+            public=self.public[rows],
+            fields={
+                name: FieldColumn(c.present[rows], c.codes[rows], c.labels)
+                for name, c in self.fields.items()
+            },
+        )
+
     @classmethod
     def from_events(cls, events: Sequence[Event]) -> EventColumns:
         """Columns of ``Event`` objects (tests and small histories; readers build columns)."""
@@ -118,6 +134,26 @@ class EventColumns:
             ),
             fields=columns,
         )
+
+
+class _Picked(Sequence[str]):
+    """Some items of a sequence, by index, without copying them."""
+
+    def __init__(self, items: Sequence[str], rows: IntArray) -> None:
+        self._items = items
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self._items[int(r)] for r in self._rows[index]]
+        return self._items[int(self._rows[index])]
 
 
 def _hashable(value: Any) -> Any:
@@ -389,10 +425,32 @@ def _cycles(
 # ---------------------------------------------------------------------------------- clocks
 
 
-def evaluate_batch(events: EventColumns, config: SlaConfig, now: datetime) -> ClockTable:
-    """Every clock of every ticket in ``events`` as of ``now``, as a table."""
+def evaluate_batch(
+    events: EventColumns, config: SlaConfig, now: datetime, tickets_per_chunk: int = 100_000
+) -> ClockTable:
+    """Every clock of every ticket in ``events`` as of ``now``, as a table.
+
+    Tickets are independent, so a long history is evaluated ``tickets_per_chunk`` tickets at a
+    time: the working arrays then stay the size of a chunk, not of the history.
+    """
     if now.tzinfo is None:
         raise ValueError("now is a naive datetime; give it a time zone")
+    tickets = len(events.ticket.labels)
+    if tickets <= tickets_per_chunk:
+        return _evaluate(events, config, now)
+    # Drop repeated ids first (the first copy wins, whichever ticket it names), then split.
+    _, first_copy = np.unique(events.event_id, return_index=True)
+    first_copy.sort()
+    order = first_copy[np.argsort(events.ticket.codes[first_copy], kind="stable")]
+    sorted_codes = events.ticket.codes[order]
+    bounds = np.searchsorted(sorted_codes, np.arange(0, tickets, tickets_per_chunk))
+    ends = np.r_[bounds[1:], len(order)]
+    return concat_tables(
+        [_evaluate(events.take(order[a:b]), config, now) for a, b in zip(bounds, ends, strict=True)]
+    )
+
+
+def _evaluate(events: EventColumns, config: SlaConfig, now: datetime) -> ClockTable:
     now_us = (now - _EPOCH) // timedelta(microseconds=1)
     steps = _steps(events, config, now_us)
     ranks = (

@@ -22,9 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
 from duly.core.agreements import DEFAULT_PAUSE_ON, Agreement, Policy, SlaConfig, Target
+from duly.core.calendar import Calendar
 from duly.core.events import Event
 from duly.core.metrics import Cycle, cycles_of
 from duly.core.tickets import DONE_STATUSES, Step, TicketHistory, replay
@@ -106,7 +108,7 @@ def evaluate_ticket(events: Iterable[Event], config: SlaConfig, now: datetime) -
 
 def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -> list[Clock]:
     """Clocks of a replayed ticket (the batch path replays once and calls this)."""
-    ranks = _ranks(config)
+    ranks = config.ranks
     created_on = history.created_at.astimezone(UTC).date()
     cycles: dict[str, list[Cycle]] = {}
     clocks: list[Clock] = []
@@ -124,12 +126,6 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
                     _clocks_of_cycle(agreement, metric, cycle, history, policies, config, now)
                 )
     return clocks
-
-
-def _ranks(config: SlaConfig) -> Mapping[str, Mapping[str, int]] | None:
-    if not config.priorities:
-        return None
-    return {"priority": {p: i for i, p in enumerate(config.priorities)}}
 
 
 def _policy_at(
@@ -253,7 +249,7 @@ def _pause_rule(
     statuses = target.pauses(DEFAULT_PAUSE_ON.get(metric, frozenset()))
     team = agreement.team if agreement.kind in ("ola", "uc") else None
     custom = config.custom_metrics.get(metric)
-    ranks = _ranks(config)
+    ranks = config.ranks
 
     def cause(step: Step) -> str | None:
         status = step.status
@@ -302,7 +298,7 @@ def _measure(
     pauses: list[Pause] = []
     holders: dict[tuple[Any, Any], int] = {}
     for a, b, cause, held in spans:
-        business = round(calendar.between(a, b) * _US)
+        business = _business_us(calendar, a, b)
         if cause is not None:
             paused_us += business
             if pauses and pauses[-1].cause == cause and pauses[-1].end == a:
@@ -366,6 +362,13 @@ def _measure(
         agreement_kind=agreement.kind,
         config_version=config.version,
     )
+
+
+@lru_cache(maxsize=1 << 16)
+def _business_us(calendar: Calendar, a: datetime, b: datetime) -> int:
+    """Business microseconds in ``[a, b)``, remembered: the clocks of one ticket (resolution,
+    requester wait, agent work, an OLA's) measure the same spans between its events."""
+    return round(calendar.between(a, b) * _US)
 
 
 def _text(value: Any) -> str | None:

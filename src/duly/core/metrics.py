@@ -115,13 +115,16 @@ def _updates(history: TicketHistory) -> list[Cycle]:
 def _custom(metric: CustomMetric, history: TicketHistory, ranks: Ranks | None) -> list[Cycle]:
     cycles: list[Cycle] = []
     start: datetime | None = None
+    was_true = False  # a cycle starts when the start condition *becomes* true
     for step in history.steps:
+        starts = metric.start.matches(step.state, ranks)
         if start is None:
-            if (metric.repeat or not cycles) and metric.start.matches(step.state, ranks):
+            if starts and not was_true and (metric.repeat or not cycles):
                 start = step.at
         elif metric.stop.matches(step.state, ranks):
             cycles.append(Cycle(len(cycles) + 1, start, step.at))
             start = None
+        was_true = starts
     if start is not None:
         cycles.append(Cycle(len(cycles) + 1, start, None))
     return cycles

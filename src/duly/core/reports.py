@@ -65,7 +65,9 @@ LOG_COLUMNS: Final = (
     "remaining_s",
 )
 _STATS: Final = ("avg", "median", "p90", "min", "max")
-_US_PER_HOUR: Final = 3_600_000_000
+# Every UTC offset since 1970 is a whole number of quarter hours (Nepal's +05:45 included), so
+# instants in one UTC quarter hour share their local date.
+_US_PER_QUARTER: Final = 900_000_000
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,15 @@ class _Groups:
 
 
 def _date_labels(instants: npt.NDArray[np.int64], key: str, tz: tzinfo) -> Categorical:
-    """Day, ISO week or month of each instant in ``tz`` (converted once per distinct hour)."""
-    hours = np.where(instants == NAT, NAT, instants // _US_PER_HOUR)
-    distinct, inverse = np.unique(hours, return_inverse=True)
+    """Day, ISO week or month of each instant in ``tz`` (converted once per quarter hour)."""
+    quarters = np.where(instants == NAT, NAT, instants // _US_PER_QUARTER)
+    distinct, inverse = np.unique(quarters, return_inverse=True)
     labels: list[str | None] = []
     for h in distinct.tolist():
         if h == NAT:
             labels.append(None)
             continue
-        local = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(hours=h)).astimezone(tz)
+        local = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * h)).astimezone(tz)
         if key == "day":
             labels.append(local.date().isoformat())
         elif key == "week":
@@ -266,7 +268,12 @@ def rate_outcomes(
                 )
                 if len(rows) == 0:
                     continue
-                within = np.array([rate.within_for(priorities[r]) or np.inf for r in rows.tolist()])
+                limits = [rate.within_for(priorities[r]) for r in rows.tolist()]
+                listed = np.array([limit is not None for limit in limits], dtype=bool)
+                rows = rows[listed]  # a priority the rate target does not name is not counted
+                if len(rows) == 0:
+                    continue
+                within = np.array([limit for limit in limits if limit is not None], dtype=float)
                 elapsed = table.numbers["business_elapsed_s"][rows].copy()
                 other = np.array([calendars[r] != rate.calendar for r in rows.tolist()], dtype=bool)
                 if other.any():
@@ -339,16 +346,16 @@ def compare(
     Clocks are matched on ticket, agreement, metric and cycle; a clock present on one side only
     changes from or to ``none``.
     """
-    old = {tuple(r[k] for k in _MATCH): r for r in compliance_rows(before)}
-    new = {tuple(r[k] for k in _MATCH): r for r in compliance_rows(after)}
+    old = _matched(before)
+    new = _matched(after)
     changes = []
     for key in sorted(
-        set(old) | set(new), key=lambda k: (*tuple(_sortable(x) for x in k[:3]), k[3])
+        set(old) | set(new), key=lambda k: (*tuple(_sortable(x) for x in k[:3]), k[3], k[4])
     ):
         a = old.get(key, {}).get("state", "none")
         b = new.get(key, {}).get("state", "none")
         if _outcome(a) != _outcome(b):
-            changes.append(dict(zip(_MATCH, key, strict=True)) | {"before": a, "after": b})
+            changes.append(dict(zip(_MATCH, key[:4], strict=True)) | {"before": a, "after": b})
     left = {tuple(r.get(k) for k in by): r for r in compliance(before, by, tz)}
     right = {tuple(r.get(k) for k in by): r for r in compliance(after, by, tz)}
     summary = []
@@ -367,6 +374,23 @@ def compare(
 
 
 _MATCH: Final = ("ticket", "agreement", "metric", "cycle")
+
+
+def _matched(table: ClockTable) -> dict[tuple[Any, ...], Mapping[str, Any]]:
+    """Clocks keyed by ticket, agreement, metric, cycle and their order within those: a restart
+    makes two clocks of one cycle, and each is matched with its counterpart."""
+    seen: dict[tuple[Any, ...], int] = {}
+    result: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+    rows = sorted(
+        compliance_rows(table),
+        key=lambda r: (tuple(_sortable(r[k]) for k in _MATCH[:3]), r["cycle"], r["start"]),
+    )
+    for row in rows:
+        base = tuple(row[k] for k in _MATCH)
+        index = seen.get(base, 0)
+        seen[base] = index + 1
+        result[(*base, index)] = row
+    return result
 
 
 def _outcome(state: str) -> str:

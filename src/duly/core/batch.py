@@ -15,7 +15,9 @@ path's by construction.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -426,7 +428,7 @@ def _cycles(
 
 
 def evaluate_batch(
-    events: EventColumns, config: SlaConfig, now: datetime, tickets_per_chunk: int = 100_000
+    events: EventColumns, config: SlaConfig, now: datetime, tickets_per_chunk: int = 50_000
 ) -> ClockTable:
     """Every clock of every ticket in ``events`` as of ``now``, as a table.
 
@@ -445,9 +447,16 @@ def evaluate_batch(
     sorted_codes = events.ticket.codes[order]
     bounds = np.searchsorted(sorted_codes, np.arange(0, tickets, tickets_per_chunk))
     ends = np.r_[bounds[1:], len(order)]
-    return concat_tables(
-        [_evaluate(events.take(order[a:b]), config, now) for a, b in zip(bounds, ends, strict=True)]
-    )
+    # Chunks are independent and NumPy releases the GIL in its loops: two threads keep both
+    # cores of a small machine busy.
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        tables = list(
+            pool.map(
+                lambda span: _evaluate(events.take(order[span[0] : span[1]]), config, now),
+                zip(bounds, ends, strict=True),
+            )
+        )
+    return concat_tables(tables)
 
 
 def _evaluate(events: EventColumns, config: SlaConfig, now: datetime) -> ClockTable:
@@ -618,20 +627,20 @@ def _measure_metric(
     last = np.where(steps.at[candidate] >= end_at, run_first[candidate] - 1, candidate)
     last = np.maximum(last, first)  # the last step that starts before the end
 
-    spans = _Spans(first, last)
-    target_lo, target_hi = spans.min_max(step_target)
-    key = np.where(step_target >= 0, step_target * (1 << 20) + policy, -1)
-    key_lo, key_hi = spans.min_max(key)
+    # Range counts over [first, last] from prefix sums: no expansion of the spans needed.
+    has_target = step_target >= 0
+    with_target = _count_in(has_target, first, last)
+    key = np.where(has_target, step_target * (1 << 20) + policy, -1)
     seconds_key = np.round(step_seconds * _US).astype(np.int64)
-    sec_lo, sec_hi = spans.min_max(seconds_key)
-    not_retarget = np.array([t.on_change != "retarget" for t in targets], dtype=np.int64)
-    bad = np.where(step_target >= 0, not_retarget[np.clip(step_target, 0, None)], 1)
-    bad_hi = spans.min_max(bad)[1]
+    changed = np.r_[False, (key[1:] != key[:-1]) | (seconds_key[1:] != seconds_key[:-1])]
+    changes = _count_in(changed, first + 1, last)
+    not_retarget = np.array([t.on_change != "retarget" for t in targets], dtype=bool)
+    bad = ~has_target | not_retarget[np.clip(step_target, 0, None)]
 
-    never = target_hi < 0  # no target while the cycle ran: no clock
-    always = target_lo >= 0
-    constant = (key_lo == key_hi) & (sec_lo == sec_hi)
-    simple = always & (constant | (bad_hi == 0))
+    never = with_target == 0  # no target while the cycle ran: no clock
+    always = with_target == last - first + 1
+    constant = changes == 0
+    simple = always & (constant | (_count_in(bad, first, last) == 0))
     handed = {int(t) for t in steps.ticket[cycles.start[~simple & ~never]]}
     chosen = np.flatnonzero(simple)
     results = []
@@ -672,21 +681,11 @@ def _chunks(rows: IntArray, lengths: IntArray) -> list[IntArray]:
     return [part for part in np.split(rows, bounds) if len(part)]
 
 
-class _Spans:
-    """Steps ``first[i]..last[i]`` of every cycle, expanded once for several reductions."""
-
-    def __init__(self, first: IntArray, last: IntArray) -> None:
-        lengths = last - first + 1
-        self.empty = len(first) == 0
-        self.index = np.repeat(first, lengths) + _ramp(lengths)
-        self.offsets = np.r_[0, np.cumsum(lengths)[:-1]] if len(first) else first
-
-    def min_max(self, values: IntArray) -> tuple[IntArray, IntArray]:
-        """Min and max of ``values`` over each span."""
-        if self.empty:
-            return self.offsets.copy(), self.offsets.copy()
-        picked = values[self.index]
-        return np.minimum.reduceat(picked, self.offsets), np.maximum.reduceat(picked, self.offsets)
+def _count_in(flags: BoolArray, first: IntArray, last: IntArray) -> IntArray:
+    """How many of ``flags[first[i]:last[i] + 1]`` hold, for every span (empty spans: 0)."""
+    prefix = np.r_[0, np.cumsum(flags, dtype=np.int64)]
+    counts: IntArray = prefix[np.maximum(last + 1, first)] - prefix[first]
+    return counts
 
 
 def _ramp(lengths: IntArray) -> IntArray:
@@ -992,9 +991,12 @@ def _merge_sequential(
 ) -> ClockTable:
     """Replace the clocks of ``tickets`` by the per-ticket path's."""
     labels = events.ticket.labels
-    names = {labels[t] for t in tickets}
     ticket_col = table.text["ticket"]
-    drop_codes = [i for i, label in enumerate(ticket_col.labels) if label in names]
+    if ticket_col.labels is labels:  # the batch kept the events' ticket codes
+        drop_codes = list(tickets)
+    else:
+        names = {labels[t] for t in tickets}
+        drop_codes = [i for i, label in enumerate(ticket_col.labels) if label in names]
     keep = np.flatnonzero(~np.isin(ticket_col.codes, drop_codes))
     by_ticket: dict[str, list[Event]] = {}
     for event in _events_of(events, set(tickets)):

@@ -149,16 +149,52 @@ def from_us(value: int) -> datetime | None:
 
 
 def concat_categoricals(parts: Sequence[Categorical]) -> Categorical:
-    """One categorical over the union of the parts' labels, codes remapped."""
-    if parts and all(p.labels is parts[0].labels for p in parts):  # one label space: no remap
-        return Categorical(np.concatenate([p.codes for p in parts]), parts[0].labels)
-    lookup: dict[str | None, int] = {}
+    """One categorical over the union of the parts' labels, codes remapped.
+
+    The parts' largest label space is kept as it is (same object) and the others are mapped into
+    it, so concatenating chunks of one history never rebuilds the million-ticket label table.
+    """
+    if not parts:
+        return Categorical(np.zeros(0, dtype=np.int32), ())
+    base = max((p.labels for p in parts), key=len)
+    if all(p.labels is base for p in parts):
+        return Categorical(np.concatenate([p.codes for p in parts]), base)
+    lookup = _index_of(base)
+    extra: dict[str | None, int] = {}
     pieces = []
     for part in parts:
-        remap = np.array([lookup.setdefault(label, len(lookup)) for label in part.labels] or [0])
-        pieces.append(remap[part.codes].astype(np.int32) if len(part.codes) else part.codes)
-    codes = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
-    return Categorical(codes.astype(np.int32), tuple(lookup))
+        if part.labels is base:
+            pieces.append(part.codes)
+            continue
+        remap = np.array(
+            [
+                lookup[label]
+                if label in lookup
+                else extra.setdefault(label, len(base) + len(extra))
+                for label in part.labels
+            ]
+            or [0],
+            dtype=np.int32,
+        )
+        pieces.append(remap[part.codes] if len(part.codes) else part.codes)
+    labels = base if not extra else (*base, *extra)
+    return Categorical(np.concatenate(pieces).astype(np.int32), labels)
+
+
+_INDEXES: dict[int, tuple[tuple[str | None, ...], dict[str | None, int]]] = {}
+
+
+def _index_of(labels: tuple[str | None, ...]) -> dict[str | None, int]:
+    """Label -> code for a label table, remembered for the few large tables in use."""
+    cached = _INDEXES.get(id(labels))
+    if cached is not None and cached[0] is labels:
+        return cached[1]
+    index = {label: i for i, label in enumerate(labels)}
+    if len(labels) >= 1024:  # only large tables are worth keeping (tickets, not groups)
+        if len(_INDEXES) >= 4:
+            _INDEXES.clear()
+        _INDEXES[id(labels)] = (labels, index)
+    return index
 
 
 def concat_tables(tables: Sequence[ClockTable]) -> ClockTable:

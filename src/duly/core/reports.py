@@ -111,11 +111,22 @@ def _group(table: ClockTable, by: Sequence[str], rows: npt.NDArray[np.intp], tz:
             columns.append(table.text[key].take(rows))
     if not columns:
         return _Groups(np.zeros(len(rows), dtype=np.intp), [{}])
-    stacked = np.stack([c.codes.astype(np.int64) for c in columns])
-    distinct, inverse = np.unique(stacked, axis=1, return_inverse=True)
+    # One int64 key per row (mixed radix over the columns' label counts): a 1-D unique is
+    # an order of magnitude faster than np.unique(axis=1) on millions of clocks.
+    combined = np.zeros(len(rows), dtype=np.int64)
+    for column in columns:
+        combined = combined * max(len(column.labels), 1) + column.codes
+    distinct_keys, inverse = np.unique(combined, return_inverse=True)
+    codes_of = []
+    rest = distinct_keys.copy()
+    for column in reversed(columns):
+        width = max(len(column.labels), 1)
+        codes_of.append(rest % width)
+        rest //= width
+    codes_of.reverse()
     keys = [
-        {by[j]: columns[j].labels[int(distinct[j, g])] for j in range(len(by))}
-        for g in range(distinct.shape[1])
+        {by[j]: columns[j].labels[int(codes_of[j][g])] for j in range(len(by))}
+        for g in range(len(distinct_keys))
     ]
     order = sorted(range(len(keys)), key=lambda g: tuple(_sortable(keys[g][k]) for k in by))
     rank = np.empty(len(order), dtype=np.intp)
@@ -134,7 +145,10 @@ def _stats(
     out: dict[str, list[float | None]] = {s: [None] * n for s in _STATS}
     if len(values) == 0:
         return out
-    order = np.lexsort((values, groups))
+    # Sort by value, then stably by group (a small-integer sort): each group's values in order.
+    by_value = np.argsort(values, kind="stable")
+    group_type = np.int16 if n < 1 << 15 else np.int64
+    order = by_value[np.argsort(groups[by_value].astype(group_type), kind="stable")]
     v, g = values[order], groups[order]
     starts = np.searchsorted(g, np.arange(n), side="left")
     ends = np.searchsorted(g, np.arange(n), side="right")

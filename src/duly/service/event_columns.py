@@ -78,7 +78,11 @@ def read_columns(paths: Sequence[Path]) -> ColumnRead | None:
     if not tables:
         return None
     table = pa.concat_tables(tables, promote_options="permissive")
-    return _to_columns(table)
+    del tables
+    read = _to_columns(table)
+    del table
+    pa.default_memory_pool().release_unused()  # give Arrow's parse buffers back to the system
+    return read
 
 
 def _read_table(path: Path) -> pa.Table | None:

@@ -106,3 +106,24 @@ def test_a_span_too_long_for_any_table_falls_back_to_searching(monkeypatch):
     starts, ends = random_pairs(epoch(1975, 1, 1), epoch(2095, 1, 1), 1000, seed=4)
     assert_matches_scalar(cal, starts, ends)
     assert table_of(cal) is None
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Stockholm", "Asia/Kathmandu", "Australia/Lord_Howe", "America/St_Johns"]
+)
+def test_utc_offsets_agree_with_zoneinfo_at_every_instant(zone):
+    from zoneinfo import ZoneInfo
+
+    from duly.core.calendar import utc_offsets
+
+    rng = np.random.default_rng(5)
+    instants = rng.integers(epoch(1975, 1, 1), epoch(2090, 1, 1), 3000)
+    # and the seconds either side of this zone's 2026 changes
+    changes = [epoch(2026, 3, 29, 1), epoch(2026, 10, 25, 1), epoch(2026, 4, 4, 15)]
+    instants = np.concatenate([instants, *[np.arange(c - 3, c + 3) for c in changes]])
+    offsets = utc_offsets(zone, instants)
+    tz = ZoneInfo(zone)
+    for t, offset in zip(instants.tolist(), offsets.tolist(), strict=True):
+        expected = datetime.fromtimestamp(t, tz).utcoffset()
+        assert expected is not None
+        assert offset == expected.total_seconds(), (zone, t)

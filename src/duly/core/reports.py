@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from duly.core.agreements import SlaConfig
+from duly.core.calendar import utc_offsets
 from duly.core.clock_table import NAT, Categorical, ClockTable
 
 __all__ = [
@@ -65,9 +66,6 @@ LOG_COLUMNS: Final = (
     "remaining_s",
 )
 _STATS: Final = ("avg", "median", "p90", "min", "max")
-# Every UTC offset since 1970 is a whole number of quarter hours (Nepal's +05:45 included), so
-# instants in one UTC quarter hour share their local date.
-_US_PER_QUARTER: Final = 900_000_000
 
 
 @dataclass(frozen=True)
@@ -79,24 +77,37 @@ class _Groups:
 
 
 def _date_labels(instants: npt.NDArray[np.int64], key: str, tz: tzinfo) -> Categorical:
-    """Day, ISO week or month of each instant in ``tz`` (converted once per quarter hour)."""
-    quarters = np.where(instants == NAT, NAT, instants // _US_PER_QUARTER)
-    distinct, inverse = np.unique(quarters, return_inverse=True)
-    labels: list[str | None] = []
-    for h in distinct.tolist():
-        if h == NAT:
-            labels.append(None)
-            continue
-        local = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * h)).astimezone(tz)
-        if key == "day":
-            labels.append(local.date().isoformat())
-        elif key == "week":
-            year, week, _ = local.isocalendar()
-            labels.append(f"{year}-W{week:02d}")
-        else:
-            labels.append(f"{local.year}-{local.month:02d}")
-    merged = Categorical.from_values(labels)
-    return Categorical(merged.codes[inverse.reshape(-1)], merged.labels)
+    """Day, ISO week or month of each instant in ``tz``, computed on whole arrays."""
+    missing = instants == NAT
+    seconds = np.where(missing, 0, instants // 1_000_000)
+    zone = getattr(tz, "key", None)
+    if zone is not None:
+        local = seconds + utc_offsets(zone, seconds)
+    else:  # a fixed-offset tzinfo such as datetime.UTC
+        offset = tz.utcoffset(None)
+        local = seconds + (int(offset.total_seconds()) if offset is not None else 0)
+    days = (local // 86_400).astype("datetime64[D]")
+    if key == "day":
+        text = np.datetime_as_string(days)
+    elif key == "month":
+        text = np.datetime_as_string(days.astype("datetime64[M]"))
+    else:  # ISO week: the week of the Thursday in it, numbered within that Thursday's year
+        weekday = (days.astype(np.int64) + 3) % 7  # Monday = 0 (1970-01-01 was a Thursday)
+        thursday = days - weekday + 3
+        year_start = thursday.astype("datetime64[Y]").astype("datetime64[D]")
+        week = (thursday - year_start).astype(np.int64) // 7 + 1
+        year = thursday.astype("datetime64[Y]").astype(np.int64) + 1970
+        labels_of = np.char.add(
+            np.char.add(year.astype(str), "-W"), np.char.zfill(week.astype(str), 2)
+        )
+        text = labels_of
+    values, inverse = np.unique(text, return_inverse=True)
+    labels: list[str | None] = [str(v) for v in values.tolist()]
+    codes: npt.NDArray[np.int32] = inverse.reshape(-1).astype(np.int32)
+    if missing.any():
+        labels.append(None)
+        codes = np.where(missing, len(labels) - 1, codes).astype(np.int32)
+    return Categorical(codes, tuple(labels))
 
 
 def _group(table: ClockTable, by: Sequence[str], rows: npt.NDArray[np.intp], tz: tzinfo) -> _Groups:

@@ -14,6 +14,7 @@ events (tests hold them to it).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, overload
@@ -213,27 +214,38 @@ def _encode(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int32], list[Any]]:
 
 def _to_columns(table: pa.Table) -> ColumnRead:
     n = table.num_rows
-    id_codes, _ = _encode(table.column("id"))
+    names = [name for name in table.column_names if name not in _TOP]
+
+    def encode(name: str) -> tuple[npt.NDArray[np.int32], list[Any]]:
+        column = table.column(name)
+        if name == "tags":
+            codes, labels = _encode(pc.binary_join(column, "\x1f"))
+            return codes, [tuple(v.split("\x1f")) if v else () for v in labels]
+        return _encode(column)
+
+    # Arrow's hashing releases the GIL: encode the columns on both cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        encoded = dict(
+            zip(
+                ["id", "ticket", "type", "actor", *names],
+                pool.map(encode, ["id", "ticket", "type", "actor", *names]),
+                strict=True,
+            )
+        )
+    id_codes, _ = encoded["id"]
     first = np.zeros(n, dtype=bool)
     _, first_index = np.unique(id_codes, return_index=True)
     first[first_index] = True
-    ticket_codes, ticket_labels = _encode(table.column("ticket"))
-    type_codes, type_labels = _encode(table.column("type"))
+    ticket_codes, ticket_labels = encoded["ticket"]
+    type_codes, type_labels = encoded["type"]
     type_map = np.array([EVENT_TYPES.index(t) for t in type_labels], dtype=np.int8)
-    actor_codes, actor_labels = _encode(table.column("actor"))
+    actor_codes, actor_labels = encoded["actor"]
     actor_map = np.array([ACTORS.index(a) for a in actor_labels] + [-1], dtype=np.int8)
     public = table.column("public").combine_chunks()
     public_values = pc.fill_null(public.cast(pa.int8()), -1).to_numpy(zero_copy_only=False)
     fields: dict[str, FieldColumn] = {}
-    for name in table.column_names:
-        if name in _TOP:
-            continue
-        column = table.column(name)
-        if name == "tags":
-            codes, labels = _encode(pc.binary_join(column, "\x1f"))
-            values: list[Any] = [tuple(v.split("\x1f")) if v else () for v in labels]
-        else:
-            codes, values = _encode(column)
+    for name in names:
+        codes, values = encoded[name]
         fields[name] = FieldColumn(
             present=codes >= 0, codes=np.clip(codes, 0, None).astype(np.int32), labels=tuple(values)
         )

@@ -33,6 +33,9 @@ class Mix:
 
     agent_created: float = 0.08
     first_reply: float = 0.95
+    internal_note: float = 0.6
+    reassigned: float = 0.3
+    follow_up: float = 0.5
     waiting: float = 0.40
     customer_answers: float = 0.75
     escalated: float = 0.15
@@ -49,12 +52,16 @@ class Mix:
 _STEPS: Final = (
     ("ticket.created", None, None, 0.0, 0.0),
     ("comment.added", "agent", True, 2 * 3600.0, 1.2),  # first reply
+    ("comment.added", "agent", False, 1200.0, 1.0),  # internal note
+    ("ticket.updated", "agent", None, 600.0, 1.0),  # reassigned to another agent
     ("ticket.updated", "agent", None, 60.0, 0.3),  # waiting on customer
     ("comment.added", "customer", True, 20 * 3600.0, 1.0),  # customer answers
     ("ticket.updated", "customer", None, 0.0, 0.0),  # back to open
     ("ticket.updated", "agent", None, 3 * 3600.0, 1.0),  # escalated to second line
     ("ticket.updated", "agent", None, 1800.0, 1.0),  # priority changed
     ("comment.added", "agent", True, 5 * 3600.0, 1.1),  # second reply
+    ("comment.added", "customer", True, 6 * 3600.0, 1.0),  # customer follow-up
+    ("comment.added", "agent", True, 3 * 3600.0, 1.0),  # answer to the follow-up
     ("ticket.updated", "agent", None, 300.0, 0.5),  # solved
     ("comment.added", "customer", True, 30 * 3600.0, 0.8),  # reopened by a customer reply
     ("ticket.updated", "customer", None, 0.0, 0.0),  # open again
@@ -79,15 +86,20 @@ def synthetic_history(
     solved = rng.random(n) < mix.solved
     waiting = rng.random(n) < mix.waiting
     reopened = solved & (rng.random(n) < mix.reopened)
+    follow_up = rng.random(n) < mix.follow_up
     present = [
         np.ones(n, dtype=bool),
         rng.random(n) < mix.first_reply,
+        rng.random(n) < mix.internal_note,
+        rng.random(n) < mix.reassigned,
         waiting,
         waiting & (rng.random(n) < mix.customer_answers),
         waiting & (rng.random(n) < mix.customer_answers),
         rng.random(n) < mix.escalated,
         rng.random(n) < mix.priority_change,
         rng.random(n) < mix.second_reply,
+        follow_up,
+        follow_up,
         solved,
         reopened,
         reopened,
@@ -95,7 +107,7 @@ def synthetic_history(
         reopened,
         solved & (rng.random(n) < mix.closed),
     ]
-    present[4] = present[3]  # "back to open" goes with the customer's answer
+    present[6] = present[5]  # "back to open" goes with the customer's answer
     at = created.copy()
     times: list[npt.NDArray[np.int64]] = []
     for (_, _, _, median, sigma), mask in zip(_STEPS, present, strict=True):
@@ -156,12 +168,12 @@ _FIELD_TYPES: Final = {name: pa.string() for name in _FIELD_COLUMNS} | {
     "tags": pa.list_(pa.string())
 }
 _STATUS_AT: Final = {
-    2: "Waiting on customer",
-    4: "Open",
-    8: "Resolved",
-    10: "Open",
+    4: "Waiting on customer",
+    6: "Open",
     12: "Resolved",
-    13: "Closed",
+    14: "Open",
+    16: "Resolved",
+    17: "Closed",
 }
 
 
@@ -193,9 +205,11 @@ def _fields_of(
         return {
             "assignee": pa.array(np.char.add("agent-", agent[rows].astype(str))),
         }
-    if step == 5:
+    if step == 3:
+        return {"assignee": pa.array(np.char.add("agent-", ((agent[rows] + 7) % 60).astype(str)))}
+    if step == 7:
         return {"group": pa.array(["second-line"] * n)}
-    if step == 6:
+    if step == 8:
         return {"priority": pa.array(np.array(PRIORITIES)[new_priority[rows]])}
     if step in _STATUS_AT:
         return {"status": pa.array([_STATUS_AT[step]] * n)}

@@ -1,0 +1,91 @@
+"""The column reader gives the events the line reader gives, or steps aside for it."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from duly.config import load_config
+from duly.core.batch import EventColumns, evaluate_batch
+from duly.service.event_columns import read_columns
+from duly.service.event_files import read_events, write_events
+from duly.service.history import read_history, read_history_columns
+from duly.service.simulation import synthetic_history, write_history
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = load_config(ROOT / "benchmarks" / "clocks_config.yaml")
+NOW = datetime(2026, 10, 15, 12, tzinfo=UTC)
+
+
+def log(table) -> list[str]:
+    return sorted(repr(sorted(row.items())) for row in table.rows())
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_a_synthetic_history_gives_the_same_clocks_through_columns_and_lines(tmp_path, suffix):
+    path = tmp_path / f"history{suffix}"
+    write_history(synthetic_history(400, seed=9), path)
+    fast = read_columns([path])
+    assert fast is not None
+    exact = read_history([path])
+    assert fast.lines == exact.lines
+    by_columns = evaluate_batch(fast.columns, CONFIG, NOW)
+    by_lines = evaluate_batch(EventColumns.from_events(exact.events), CONFIG, NOW)
+    assert len(by_columns) > 1000
+    assert log(by_columns) == log(by_lines)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_the_example_history_reads_the_same_through_columns_in_every_format(tmp_path, suffix):
+    events = read_events(ROOT / "examples" / "events.jsonl").events
+    path = tmp_path / f"events{suffix}"
+    write_events(path, events)
+    config = load_config(ROOT / "examples" / "sla.yaml")
+    now = datetime(2026, 3, 16, 12, tzinfo=UTC)
+    fast = read_history_columns([path])
+    exact = read_history([path])
+    assert log(fast.clocks(config, now)) == log(exact.clocks(config, now))
+
+
+def test_duplicate_ids_are_counted_once_kept(tmp_path):
+    path = tmp_path / "dup.jsonl"
+    line = '{"id": "e1", "ticket": "T1", "at": "2026-03-02T08:00:00Z", "type": "ticket.created"}'
+    path.write_text(line + "\n" + line + "\n")
+    read = read_columns([path])
+    assert read is not None
+    assert (read.lines, read.duplicates) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (
+            '{"id": "e1", "ticket": "T1", "at": "2026-03-02T08:00:00", "type": "ticket.created"}',
+            "naive time",
+        ),
+        (
+            '{"id": "e1", "ticket": "T1", "at": "2026-03-02T08:00:00Z", "type": "ticket.exploded"}',
+            "unknown type",
+        ),
+        (
+            '{"id": "e1", "ticket": "T1", "at": "2026-03-02T08:00:00Z", "type": "ticket.created",'
+            ' "fields": {"status": null}}',
+            "a cleared field",
+        ),
+        (
+            '{"id": "e1", "ticket": "T1", "at": "2026-03-02T08:00:00Z", "type": "ticket.created",'
+            ' "fields": {"colour": "red"}}',
+            "an unknown field",
+        ),
+        (
+            '{"id": "e1", "ticket": "T1", "at": "2026-03-02T08:00:00Z", "type": "comment.added"}',
+            "a comment without actor",
+        ),
+    ],
+)
+def test_a_file_the_columns_cannot_vouch_for_is_left_to_the_line_reader(tmp_path, line, why):
+    path = tmp_path / "odd.jsonl"
+    path.write_text(line + "\n")
+    assert read_columns([path]) is None, why
+    history = read_history_columns([path])
+    assert history.columns is None  # read line by line: problems come with line numbers

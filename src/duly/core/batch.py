@@ -84,6 +84,8 @@ class EventColumns:
     actor: npt.NDArray[np.int8]
     public: npt.NDArray[np.int8]
     fields: Mapping[str, FieldColumn] = field(default_factory=dict)
+    #: True when no id repeats (a reader already dropped repeated deliveries).
+    deduplicated: bool = False
 
     def take(self, rows: IntArray) -> EventColumns:
         """The events at ``rows`` (label tables are shared, not copied)."""
@@ -99,6 +101,7 @@ class EventColumns:
                 name: FieldColumn(c.present[rows], c.codes[rows], c.labels)
                 for name, c in self.fields.items()
             },
+            deduplicated=self.deduplicated,
         )
 
     @classmethod
@@ -196,8 +199,11 @@ class _Steps:
 def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
     n = len(events.at_us)
     keep = np.zeros(n, dtype=bool)
-    _, first_copy = np.unique(events.event_id, return_index=True)
-    keep[first_copy] = True
+    if events.deduplicated:
+        keep[:] = True
+    else:
+        _, first_copy = np.unique(events.event_id, return_index=True)
+        keep[first_copy] = True
     keep &= events.at_us <= now_us
     ticket = events.ticket.codes
     deleted = np.unique(ticket[keep & (events.type == _DELETED)])
@@ -441,8 +447,11 @@ def evaluate_batch(
     if tickets <= tickets_per_chunk:
         return _evaluate(events, config, now)
     # Drop repeated ids first (the first copy wins, whichever ticket it names), then split.
-    _, first_copy = np.unique(events.event_id, return_index=True)
-    first_copy.sort()
+    if events.deduplicated:
+        first_copy = np.arange(len(events.event_id))
+    else:
+        _, first_copy = np.unique(events.event_id, return_index=True)
+        first_copy.sort()
     order = first_copy[np.argsort(events.ticket.codes[first_copy], kind="stable")]
     sorted_codes = events.ticket.codes[order]
     bounds = np.searchsorted(sorted_codes, np.arange(0, tickets, tickets_per_chunk))

@@ -115,7 +115,15 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
     for agreement in config.agreements:
         if not agreement.in_force_on(created_on):
             continue
-        policies = [_policy_at(agreement, step, ranks) for step in history.steps]
+        fields = _fields_read(agreement)
+        decided: dict[tuple[Any, ...], Policy | None] = {}
+        policies = []
+        for step in history.steps:
+            # Steps that agree on every field the agreement reads get the same policy.
+            key = tuple(_hashable(step.state.get(f)) for f in fields)
+            if key not in decided:
+                decided[key] = _policy_at(agreement, step, ranks)
+            policies.append(decided[key])
         if all(p is None for p in policies):
             continue
         for metric in _metrics_of(agreement):
@@ -126,6 +134,19 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
                     _clocks_of_cycle(agreement, metric, cycle, history, policies, config, now)
                 )
     return clocks
+
+
+def _fields_read(agreement: Agreement) -> tuple[str, ...]:
+    """Every field the agreement's scope and policies look at."""
+    names: set[str] = set()
+    for condition in (agreement.scope, *(p.when for p in agreement.policies)):
+        if condition is not None:
+            names |= condition.fields()
+    return tuple(sorted(names))
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list | set | frozenset) else value
 
 
 def _policy_at(

@@ -86,28 +86,32 @@ def _date_labels(instants: npt.NDArray[np.int64], key: str, tz: tzinfo) -> Categ
     else:  # a fixed-offset tzinfo such as datetime.UTC
         offset = tz.utcoffset(None)
         local = seconds + (int(offset.total_seconds()) if offset is not None else 0)
-    days = (local // 86_400).astype("datetime64[D]")
+    days = local // 86_400  # days since 1970-01-01, local
     if key == "day":
-        text = np.datetime_as_string(days)
+        number = days
     elif key == "month":
-        text = np.datetime_as_string(days.astype("datetime64[M]"))
+        number = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     else:  # ISO week: the week of the Thursday in it, numbered within that Thursday's year
-        weekday = (days.astype(np.int64) + 3) % 7  # Monday = 0 (1970-01-01 was a Thursday)
-        thursday = days - weekday + 3
-        year_start = thursday.astype("datetime64[Y]").astype("datetime64[D]")
-        week = (thursday - year_start).astype(np.int64) // 7 + 1
-        year = thursday.astype("datetime64[Y]").astype(np.int64) + 1970
-        labels_of = np.char.add(
-            np.char.add(year.astype(str), "-W"), np.char.zfill(week.astype(str), 2)
-        )
-        text = labels_of
-    values, inverse = np.unique(text, return_inverse=True)
-    labels: list[str | None] = [str(v) for v in values.tolist()]
+        thursday = days - (days + 3) % 7 + 3  # 1970-01-01 was a Thursday
+        year = thursday.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+        first_day = year.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+        number = (year + 1970) * 100 + (thursday - first_day) // 7 + 1
+    # Group on integers; format only the distinct values.
+    distinct, inverse = np.unique(number, return_inverse=True)
+    labels: list[str | None] = [_date_text(int(v), key) for v in distinct.tolist()]
     codes: npt.NDArray[np.int32] = inverse.reshape(-1).astype(np.int32)
     if missing.any():
         labels.append(None)
         codes = np.where(missing, len(labels) - 1, codes).astype(np.int32)
     return Categorical(codes, tuple(labels))
+
+
+def _date_text(number: int, key: str) -> str:
+    if key == "day":
+        return str(np.datetime64(number, "D"))
+    if key == "month":
+        return str(np.datetime64(number, "M"))
+    return f"{number // 100}-W{number % 100:02d}"
 
 
 def _group(table: ClockTable, by: Sequence[str], rows: npt.NDArray[np.intp], tz: tzinfo) -> _Groups:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, overload
 
@@ -207,7 +207,8 @@ def _normalise(table: pa.Table, kind: str) -> pa.Table | None:
 
 def _encode(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int32], list[Any]]:
     """Dictionary codes (null -> -1) and the distinct values."""
-    encoded = pc.dictionary_encode(column).combine_chunks()
+    # One chunk first: its codes then number values in order of first appearance.
+    encoded = pc.dictionary_encode(column.combine_chunks())
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
     return codes, encoded.dictionary.to_pylist()
 
@@ -233,9 +234,11 @@ def _to_columns(table: pa.Table) -> ColumnRead:
             )
         )
     id_codes, _ = encoded["id"]
-    first = np.zeros(n, dtype=bool)
-    _, first_index = np.unique(id_codes, return_index=True)
-    first[first_index] = True
+    # Codes number ids in order of first appearance, so a row is a first copy exactly when its
+    # code is new: greater than every code before it (no sort needed).
+    seen = np.maximum.accumulate(np.r_[-1, id_codes[:-1]]) if n else id_codes
+    first = id_codes > seen
+    keep = None if first.all() else np.flatnonzero(first)
     ticket_codes, ticket_labels = encoded["ticket"]
     type_codes, type_labels = encoded["type"]
     type_map = np.array([EVENT_TYPES.index(t) for t in type_labels], dtype=np.int8)
@@ -250,9 +253,10 @@ def _to_columns(table: pa.Table) -> ColumnRead:
             present=codes >= 0, codes=np.clip(codes, 0, None).astype(np.int32), labels=tuple(values)
         )
     at = table.column("at").combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
+    ids = table.column("id").combine_chunks()
     columns = EventColumns(
         event_id=id_codes.astype(np.int64),
-        id_text=_Strings(table.column("id").combine_chunks()),
+        id_text=_Strings(ids),
         ticket=Categorical(ticket_codes, tuple(str(t) for t in ticket_labels)),
         at_us=at.astype(np.int64),
         type=type_map[type_codes],
@@ -260,4 +264,8 @@ def _to_columns(table: pa.Table) -> ColumnRead:
         public=public_values.astype(np.int8),
         fields=fields,
     )
-    return ColumnRead(columns=columns, lines=n, duplicates=int(n - first.sum()))
+    if keep is not None:  # repeated deliveries: keep the first copy of each id
+        columns = columns.take(keep)
+    return ColumnRead(
+        columns=replace(columns, deduplicated=True), lines=n, duplicates=int(n - first.sum())
+    )

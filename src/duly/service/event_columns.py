@@ -205,12 +205,15 @@ def _normalise(table: pa.Table, kind: str) -> pa.Table | None:
     return pa.table(out)
 
 
-def _encode(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int32], list[Any]]:
-    """Dictionary codes (null -> -1) and the distinct values."""
+def _encode(
+    column: pa.ChunkedArray, values: bool = True
+) -> tuple[npt.NDArray[np.int32], list[Any]]:
+    """Dictionary codes (null -> -1) and the distinct values (skipped when not wanted: the
+    distinct ids of ten million events would be ten million Python strings)."""
     # One chunk first: its codes then number values in order of first appearance.
     encoded = pc.dictionary_encode(column.combine_chunks())
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
-    return codes, encoded.dictionary.to_pylist()
+    return codes, encoded.dictionary.to_pylist() if values else []
 
 
 def _to_columns(table: pa.Table) -> ColumnRead:
@@ -222,7 +225,7 @@ def _to_columns(table: pa.Table) -> ColumnRead:
         if name == "tags":
             codes, labels = _encode(pc.binary_join(column, "\x1f"))
             return codes, [tuple(v.split("\x1f")) if v else () for v in labels]
-        return _encode(column)
+        return _encode(column, values=name != "id")
 
     # Arrow's hashing releases the GIL: encode the columns on both cores.
     with ThreadPoolExecutor(max_workers=2) as pool:

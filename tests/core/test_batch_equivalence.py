@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import pytest
 
-from duly.core.agreements import Agreement, Policy, SlaConfig, Target
+from duly.core.agreements import Agreement, CustomMetric, Policy, SlaConfig, Target
 from duly.core.batch import EventColumns, evaluate_batch
 from duly.core.calendar import Calendar
 from duly.core.clock_table import ClockTable
@@ -54,7 +54,8 @@ def make_config(on_change: Literal["retarget", "restart", "stricter"] = "retarge
             Target("resolution", {"*": 4 * 3600}, "24x7", on_change="stricter"),
         ),
     )
-    standard = Policy("standard", targets=targets)
+    pickup = Target("pickup", {"*": 2 * 3600}, "office", max_pause=86400)
+    standard = Policy("standard", targets=(*targets, pickup))
     sla = Agreement(id="sla", kind="sla", policies=(vip, standard))
     ola = Agreement(
         id="ola",
@@ -64,11 +65,28 @@ def make_config(on_change: Literal["retarget", "restart", "stricter"] = "retarge
         policies=(Policy("l2", targets=(Target("resolution", {"*": 8 * 3600}, "office"),)),),
     )
     draft = Agreement(id="draft", status="draft", policies=(standard,))
+    # A custom metric: from the ticket reaching second line to the next public agent comment,
+    # paused while on hold, once per hand-over.
+    custom = CustomMetric(
+        "pickup",
+        start=parse_condition({"field": "group", "op": "is", "value": "l2"}),
+        stop=parse_condition(
+            {
+                "all": [
+                    {"field": "event.type", "op": "is", "value": "comment.added"},
+                    {"field": "event.actor", "op": "is", "value": "agent"},
+                ]
+            }
+        ),
+        pause=parse_condition({"field": "status", "op": "is", "value": "on_hold"}),
+        repeat=True,
+    )
     return SlaConfig(
         calendars={"office": office, "ny": new_york},
         agreements=(sla, ola, draft),
         statuses=STATUSES,
         priorities=PRIORITIES,
+        custom_metrics={"pickup": custom},
     )
 
 

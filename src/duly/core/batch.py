@@ -7,10 +7,10 @@ once per distinct field value and gathered, metric cycles come from segmented sc
 are measured by expanding each clock into the ticket steps it spans, so business time, pauses,
 due times and attribution are a handful of vectorized calendar calls per target.
 
-Two rare shapes are handed to the per-ticket code for the tickets that have them, because their
-rules are sequential by nature: a cycle whose target changes in a way other than ``retarget``
-(restart, stricter, or losing its target), and custom metrics. Their clocks are the per-ticket
-path's by construction.
+One rare shape is handed to the per-ticket code for the tickets that have it, because its rules
+are sequential by nature: a cycle whose target changes in a way other than ``retarget``
+(restart, stricter, or losing its target). Those clocks are the per-ticket path's by
+construction. Custom metrics' cycles are found one round per cycle, for all tickets at once.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from duly.core.agreements import (
     CUMULATIVE_METRICS,
     DEFAULT_PAUSE_ON,
     Agreement,
+    CustomMetric,
     SlaConfig,
     Target,
 )
@@ -360,6 +361,52 @@ def _next_index(mask: BoolArray, steps: _Steps) -> IntArray:
     return np.where(nxt < end_of_ticket, nxt, -1)
 
 
+def _custom_cycles(
+    metric: CustomMetric, steps: _Steps, ranks: Mapping[str, Mapping[str, int]] | None
+) -> _Cycles:
+    """Cycles of a custom metric: each starts when its start condition *becomes* true and
+    stops at the next step where its stop condition holds; with ``repeat``, the next cycle
+    starts at the next such edge after the stop. One round per cycle, all tickets at once."""
+    n = len(steps)
+    begins = _truth(metric.start, steps, ranks)
+    ends = _truth(metric.stop, steps, ranks)
+    before = np.r_[False, begins[:-1]] if n else begins
+    before[steps.starts] = False
+    edge = begins & ~before
+    next_edge = _next_index(edge, steps)
+    next_stop = _next_index(ends, steps)
+    big = np.iinfo(np.int64).max
+    first = (
+        np.minimum.reduceat(np.where(edge, np.arange(n), big), steps.starts) if n else steps.starts
+    )
+    current = np.where(first < steps.ends, first, -1)
+    found_start, found_stop, found_number = [], [], []
+    number = 1
+    while True:
+        live = current[current >= 0]
+        if len(live) == 0:
+            break
+        stop = next_stop[live]
+        found_start.append(live)
+        found_stop.append(stop)
+        found_number.append(np.full(len(live), number, dtype=np.int32))
+        if not metric.repeat:
+            break
+        current = np.where(stop >= 0, next_edge[np.clip(stop, 0, None)], -1)
+        number += 1
+    if not found_start:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Cycles(empty, empty, np.zeros(0, dtype=np.int32), False)
+    start = np.concatenate(found_start)
+    order = np.argsort(start, kind="stable")
+    return _Cycles(
+        start[order].astype(np.int64),
+        np.concatenate(found_stop)[order].astype(np.int64),
+        np.concatenate(found_number)[order],
+        False,
+    )
+
+
 def _label_code(labels: tuple[Any, ...], label: str) -> int:
     return labels.index(label) if label in labels else -2
 
@@ -484,12 +531,14 @@ def _evaluate(events: EventColumns, config: SlaConfig, now: datetime) -> ClockTa
     for agreement in config.agreements:
         policy = _policy_per_step(agreement, steps, ranks, created_on)
         for metric in _metrics(agreement):
-            if metric not in BUILTIN_METRICS:
-                present = np.unique(steps.ticket[policy >= 0])
-                sequential.update(int(t) for t in present)
-                continue
             if metric not in cycle_cache:
-                cycle_cache[metric] = _cycles(metric, steps, done, created_by)
+                custom = config.custom_metrics.get(metric)
+                if custom is not None and metric not in BUILTIN_METRICS:
+                    cycle_cache[metric] = _custom_cycles(custom, steps, ranks)
+                elif metric in BUILTIN_METRICS:
+                    cycle_cache[metric] = _cycles(metric, steps, done, created_by)
+                else:
+                    continue  # a metric nobody defined: no clocks, as on the per-ticket path
             measured, handed = _measure_metric(
                 agreement, metric, cycle_cache[metric], policy, steps, config, now_us
             )
@@ -716,6 +765,7 @@ def _causes(
     target: Target,
     cumulative: bool,
     steps: _Steps,
+    custom_pause: BoolArray | None = None,
 ) -> tuple[npt.NDArray[np.int32], list[str]]:
     """Pause cause per step (0 = running), in the per-ticket path's order of precedence."""
     names = ["", "solved", "other_team"]
@@ -727,6 +777,9 @@ def _causes(
             names.append(label)
             status_cause[i] = len(names) - 1
     cause = status_cause[np.where(codes >= 0, codes, len(labels))]
+    if custom_pause is not None:
+        names.append("custom")
+        cause = np.where((cause == _RUNNING) & custom_pause, len(names) - 1, cause)
     team = agreement.team if agreement.kind in ("ola", "uc") else None
     if team is not None:
         group_codes, group_labels = steps.state.get(
@@ -785,7 +838,13 @@ def _measure_group(
         order = np.argsort(clock_of, kind="stable")
         clock_of, step, a, b = clock_of[order], step[order], a[order], b[order]
 
-    cause_per_step, _ = _causes(agreement, metric, target, cycles.cumulative, steps)
+    custom = config.custom_metrics.get(metric)
+    custom_pause = (
+        _truth(custom.pause, steps, config.ranks)
+        if custom is not None and custom.pause is not None
+        else None
+    )
+    cause_per_step, _ = _causes(agreement, metric, target, cycles.cumulative, steps, custom_pause)
     cause = cause_per_step[step]
     run_a, run_b = a.copy(), np.where(cause == _RUNNING, b, a)
     pause_a, pause_b = a.copy(), np.where(cause == _RUNNING, a, b)
@@ -815,7 +874,9 @@ def _measure_group(
 
     # Due: the first running piece that takes running time past the target.
     exclusive = np.cumsum(run_us) - run_us
-    before = exclusive - exclusive[np.clip(offsets, 0, max(len(a) - 1, 0))][clock_of]
+    before = (
+        exclusive - exclusive[np.minimum(offsets, len(a) - 1)][clock_of] if len(a) else exclusive
+    )
     crossing = np.flatnonzero(run_us > target_us[clock_of] - before)
     found = np.full(count, len(a), dtype=np.int64)
     crossed, first_crossing = np.unique(clock_of[crossing], return_index=True)
@@ -833,7 +894,7 @@ def _measure_group(
     stopped = stop_step >= 0
     breached = np.where(stopped, end_at > due, now_us > due)
     last_pair = np.clip(np.r_[offsets[1:], len(a)] - 1, 0, None)
-    last_paused = has_pairs & paused_piece[last_pair]
+    last_paused = has_pairs & paused_piece[last_pair] if len(a) else has_pairs
     state = np.where(
         stopped,
         np.where(breached, 3, 2),

@@ -19,6 +19,7 @@ The rules where DESIGN.md leaves a choice, all documented in docs/clocks.md:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -116,9 +117,13 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
         if not agreement.in_force_on(created_on):
             continue
         fields = _fields_read(agreement)
+        read = frozenset(fields)
         decided: dict[tuple[Any, ...], Policy | None] = {}
-        policies = []
+        policies: list[Policy | None] = []
         for step in history.steps:
+            if policies and read.isdisjoint(step.event.fields):
+                policies.append(policies[-1])  # nothing the agreement reads changed
+                continue
             # Steps that agree on every field the agreement reads get the same policy.
             key = tuple(_hashable(step.state.get(f)) for f in fields)
             if key not in decided:
@@ -423,11 +428,17 @@ def _spans(
     """
     spans: list[Span] = []
     last = len(steps) - 1
-    for i, step in enumerate(steps):
+    # Steps wholly before the start leave nothing: begin at the one in force at the start.
+    i = max(bisect_right([s.at for s in steps], start) - 1, 0)
+    while i <= last:
+        step = steps[i]
+        if step.at > end:
+            break
         a = max(step.at, start)
         b = min(steps[i + 1].at, end) if i < last else end
         if a < b or (running and i == last and a == b == end):
             spans.append((a, b, cause(step), step.state))
+        i += 1
     return spans
 
 

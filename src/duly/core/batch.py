@@ -672,10 +672,13 @@ def _measure_metric(
     targets, which, seconds = _target_table(agreement, metric, priority_labels)
     if not targets:
         return [], set()
+    # One flat (policy, priority) index per step; a step without a policy reads the extra
+    # last cell, which has no target.
+    n_p = len(priority_labels) + 1
     p_code = np.where(priority_codes >= 0, priority_codes, len(priority_labels))
-    clipped = np.clip(policy, 0, None)
-    step_target = np.where(policy >= 0, which[clipped, p_code], -1).astype(np.int64)
-    step_seconds = np.where(policy >= 0, seconds[clipped, p_code], 0.0)
+    combo = np.where(policy >= 0, policy.astype(np.int64) * n_p + p_code, which.size)
+    step_target = np.r_[which.ravel(), -1].astype(np.int64)[combo]
+    step_seconds = np.r_[seconds.ravel(), 0.0][combo]
 
     run_first, run_last = steps.runs()
     ticket_end = steps.ends[np.searchsorted(steps.starts, cycles.start, side="right") - 1]
@@ -688,9 +691,9 @@ def _measure_metric(
     # Range counts over [first, last] from prefix sums: no expansion of the spans needed.
     has_target = step_target >= 0
     with_target = _count_in(has_target, first, last)
-    key = np.where(has_target, step_target * (1 << 20) + policy, -1)
-    seconds_key = np.round(step_seconds * _US).astype(np.int64)
-    changed = np.r_[False, (key[1:] != key[:-1]) | (seconds_key[1:] != seconds_key[:-1])]
+    # A change of policy or priority (even one that keeps the target) counts as a change: the
+    # cycle is then either retarget-only (measured here) or left to the per-ticket path.
+    changed = np.r_[False, combo[1:] != combo[:-1]]
     changes = _count_in(changed, first + 1, last)
     not_retarget = np.array([t.on_change != "retarget" for t in targets], dtype=bool)
     bad = ~has_target | not_retarget[np.clip(step_target, 0, None)]

@@ -160,18 +160,18 @@ def _stats(
     out: dict[str, list[float | None]] = {s: [None] * n for s in _STATS}
     if len(values) == 0:
         return out
-    # Sort by value, then stably by group (a small-integer sort): each group's values in order.
-    by_value = np.argsort(values, kind="stable")
+    # Sort by value, then stably by group (a radix sort on small integers): each group's values
+    # end up together and in order.
+    by_value = np.argsort(values)
     group_type = np.int16 if n < 1 << 15 else np.int64
     order = by_value[np.argsort(groups[by_value].astype(group_type), kind="stable")]
     v, g = values[order], groups[order]
-    starts = np.searchsorted(g, np.arange(n), side="left")
-    ends = np.searchsorted(g, np.arange(n), side="right")
+    counts = np.bincount(g, minlength=n)
+    ends = np.cumsum(counts)
+    starts = ends - counts
     sums = np.bincount(g, weights=v, minlength=n)
-    for i in range(n):
+    for i in np.flatnonzero(counts).tolist():
         a, b = int(starts[i]), int(ends[i])
-        if a == b:
-            continue
         out["avg"][i] = float(sums[i] / (b - a))
         out["median"][i] = _percentile(v, a, b, 0.5)
         out["p90"][i] = _percentile(v, a, b, 0.9)
@@ -284,8 +284,7 @@ def rate_outcomes(
     agreement_col, policy_col, metric_col = (
         table.text[k] for k in ("agreement", "policy", "metric")
     )
-    priorities = table.text["priority"].values()
-    calendars = table.text["calendar"].values()
+    priority_col, calendar_col = table.text["priority"], table.text["calendar"]
     for agreement in config.agreements:
         for policy in agreement.policies:
             for rate in policy.rate_targets:
@@ -297,14 +296,22 @@ def rate_outcomes(
                 )
                 if len(rows) == 0:
                     continue
-                limits = [rate.within_for(priorities[r]) for r in rows.tolist()]
-                listed = np.array([limit is not None for limit in limits], dtype=bool)
-                rows = rows[listed]  # a priority the rate target does not name is not counted
+                # The limit per priority label, gathered by code (NaN: not named by the rate).
+                per_label = np.array(
+                    [
+                        np.nan if (x := rate.within_for(label)) is None else x
+                        for label in priority_col.labels
+                    ],
+                    dtype=float,
+                )
+                limits = per_label[priority_col.codes[rows]]
+                rows = rows[~np.isnan(limits)]  # a priority the rate does not name is not counted
                 if len(rows) == 0:
                     continue
-                within = np.array([limit for limit in limits if limit is not None], dtype=float)
+                within = per_label[priority_col.codes[rows]]
                 elapsed = table.numbers["business_elapsed_s"][rows].copy()
-                other = np.array([calendars[r] != rate.calendar for r in rows.tolist()], dtype=bool)
+                foreign = np.array([c != rate.calendar for c in calendar_col.labels], dtype=bool)
+                other = foreign[calendar_col.codes[rows]]
                 if other.any():
                     start = table.instants["start"][rows][other]
                     stop = table.instants["stop"][rows][other]
@@ -315,22 +322,28 @@ def rate_outcomes(
                 stopped = table.instants["stop"][rows] != NAT
                 decided = stopped | (elapsed > within)
                 periods = _date_labels(table.instants["start"][rows], _PERIOD_KEY[rate.period], tz)
-                labels = periods.values()
-                buckets: dict[str, list[int]] = {}
-                for i, label in enumerate(labels):
-                    if decided[i] and label is not None:
-                        buckets.setdefault(_period_label(label, rate.period), []).append(i)
-                for label in sorted(buckets):
-                    idx = np.asarray(buckets[label])
-                    ok = int((elapsed[idx] <= within[idx]).sum())
-                    pct = 100.0 * ok / len(idx)
+                period_of = [
+                    None if label is None else _period_label(label, rate.period)
+                    for label in periods.labels
+                ]
+                names = sorted({p for p in period_of if p is not None})
+                bucket_of = np.array([-1 if p is None else names.index(p) for p in period_of])
+                bucket = np.where(decided, bucket_of[periods.codes], -1)
+                counted = bucket >= 0
+                totals = np.bincount(bucket[counted], minlength=len(names))
+                oks = np.bincount(bucket[counted & (elapsed <= within)], minlength=len(names))
+                for k, label in enumerate(names):
+                    if not totals[k]:
+                        continue
+                    ok, count = int(oks[k]), int(totals[k])
+                    pct = 100.0 * ok / count
                     result.append(
                         {
                             "agreement": agreement.id,
                             "policy": policy.id,
                             "metric": rate.metric,
                             "period": label,
-                            "clocks": len(idx),
+                            "clocks": count,
                             "within": ok,
                             "rate_pct": round(pct, 2),
                             "target_pct": rate.percent,

@@ -11,7 +11,6 @@ to a calendar, metric, priority or agreement that does not exist.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,6 +43,7 @@ from duly.core.calendar import Calendar
 from duly.core.conditions import All, AnyOf, Condition, ConditionError, Not, Rule, parse_condition
 from duly.core.durations import format_duration, parse_duration
 from duly.core.events import STATUSES
+from duly.core.wording import did_you_mean, kind_of
 
 __all__ = ["check_config", "load_config", "load_config_text"]
 
@@ -297,7 +297,7 @@ class _Sections:
             problems.add(
                 src,
                 "",
-                f"the file must be a mapping of {', '.join(_TOP_KEYS)}, got {_kind(document)}",
+                f"the file must be a mapping of {', '.join(_TOP_KEYS)}, got {kind_of(document)}",
             )
             return
         _unknown_keys(problems, src, document, "", _TOP_KEYS)
@@ -340,7 +340,7 @@ class _Sections:
                 self.metric_specs[name] = (src, spec)
         raw = document.get("agreements")
         if raw is not None and not isinstance(raw, list):
-            problems.add(src, "agreements", f"must be a list of agreements, got {_kind(raw)}")
+            problems.add(src, "agreements", f"must be a list of agreements, got {kind_of(raw)}")
         elif raw:
             self.agreements.extend((src, f"agreements[{i}]", item) for i, item in enumerate(raw))
 
@@ -353,7 +353,7 @@ def _entries(
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        problems.add(src, key, f"must be a mapping of names, got {_kind(raw)}")
+        problems.add(src, key, f"must be a mapping of names, got {kind_of(raw)}")
         return {}
     entries: dict[str, Any] = {}
     for name, value in raw.items():
@@ -376,7 +376,9 @@ def _priorities(problems: _Problems, src: _Source, raw: Any) -> tuple[str, ...]:
     for i, item in enumerate(raw):
         where = f"priorities[{i}]"
         if not isinstance(item, str) or not item:
-            problems.add(src, where, f'a priority is a name, got {_kind(item)}; quote numbers: "1"')
+            problems.add(
+                src, where, f'a priority is a name, got {kind_of(item)}; quote numbers: "1"'
+            )
         elif item == _ANY_PRIORITY:
             problems.add(src, where, "'*' means every other priority and cannot name one")
         elif item in names:
@@ -397,7 +399,7 @@ def _custom_metric(
         problems.add(src, path, "a metric name is lowercase letters, digits, _ and -")
     if not isinstance(raw, Mapping):
         problems.add(
-            src, path, f"must be a mapping of start, stop, pause, repeat, got {_kind(raw)}"
+            src, path, f"must be a mapping of start, stop, pause, repeat, got {kind_of(raw)}"
         )
         return None
     _unknown_keys(problems, src, raw, path, _METRIC_KEYS)
@@ -417,7 +419,7 @@ def _custom_metric(
         conditions[key] = condition
     repeat = raw.get("repeat", False)
     if not isinstance(repeat, bool):
-        problems.add(src, f"{path}.repeat", f"must be true or false, got {_kind(repeat)}")
+        problems.add(src, f"{path}.repeat", f"must be true or false, got {kind_of(repeat)}")
         ok = False
     start, stop = conditions["start"], conditions["stop"]
     if not ok or start is None or stop is None:
@@ -429,7 +431,7 @@ def _agreement(
     problems: _Problems, src: _Source, path: str, raw: Any, vocab: _Vocabulary
 ) -> _AgreementInfo:
     if not isinstance(raw, Mapping):
-        problems.add(src, path, f"an agreement is a mapping with an id, got {_kind(raw)}")
+        problems.add(src, path, f"an agreement is a mapping with an id, got {kind_of(raw)}")
         return _AgreementInfo(src, path, Agreement(id=""), False, [], [])
     _unknown_keys(problems, src, raw, path, _AGREEMENT_KEYS)
     agreement_id = _identifier(problems, src, raw, path, "agreement")
@@ -484,14 +486,14 @@ def _policies(
     if raw is None:
         return []
     if not isinstance(raw, list):
-        problems.add(src, path, f"must be a list of policies, got {_kind(raw)}")
+        problems.add(src, path, f"must be a list of policies, got {kind_of(raw)}")
         return []
     infos: list[_PolicyInfo] = []
     first_at: dict[str, str] = {}
     for i, item in enumerate(raw):
         where = f"{path}[{i}]"
         if not isinstance(item, Mapping):
-            problems.add(src, where, f"a policy is a mapping with an id, got {_kind(item)}")
+            problems.add(src, where, f"a policy is a mapping with an id, got {kind_of(item)}")
             continue
         _unknown_keys(problems, src, item, where, _POLICY_KEYS)
         policy_id = _identifier(problems, src, item, where, "policy")
@@ -535,7 +537,7 @@ def _targets(
     if raw is None:
         return ()
     if not isinstance(raw, Mapping):
-        problems.add(src, path, f"must map metrics to targets, got {_kind(raw)}")
+        problems.add(src, path, f"must map metrics to targets, got {kind_of(raw)}")
         return ()
     targets: list[Target] = []
     for metric, spec in raw.items():
@@ -584,7 +586,7 @@ def _rate_targets(
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        problems.add(src, path, f"must be a list of rate targets, got {_kind(raw)}")
+        problems.add(src, path, f"must be a list of rate targets, got {kind_of(raw)}")
         return ()
     rates: list[RateTarget] = []
     for i, item in enumerate(raw):
@@ -593,7 +595,7 @@ def _rate_targets(
             problems.add(
                 src,
                 where,
-                f"a rate target is a mapping of metric, percent, within, got {_kind(item)}",
+                f"a rate target is a mapping of metric, percent, within, got {kind_of(item)}",
             )
             continue
         _unknown_keys(problems, src, item, where, _RATE_KEYS)
@@ -642,7 +644,7 @@ def _unknown_keys(
             problems.add(
                 src,
                 where,
-                f"unknown key{_did_you_mean(key, allowed)}; expected one of {', '.join(allowed)}",
+                f"unknown key{did_you_mean(key, allowed)}; expected one of {', '.join(allowed)}",
             )
 
 
@@ -669,7 +671,7 @@ def _text(problems: _Problems, src: _Source, raw: Mapping[Any, Any], path: str, 
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        problems.add(src, f"{path}.{key}", f"must be text, got {_kind(value)}")
+        problems.add(src, f"{path}.{key}", f"must be text, got {kind_of(value)}")
         return ""
     return str(value)
 
@@ -703,12 +705,12 @@ def _names(
     if isinstance(value, str):
         return [(value, where)]
     if not isinstance(value, list):
-        problems.add(src, where, f"must be a list of names, got {_kind(value)}")
+        problems.add(src, where, f"must be a list of names, got {kind_of(value)}")
         return []
     names: list[tuple[str, str]] = []
     for i, item in enumerate(value):
         if not isinstance(item, str) or not item:
-            problems.add(src, f"{where}[{i}]", f"must be a name, got {_kind(item)}")
+            problems.add(src, f"{where}[{i}]", f"must be a name, got {kind_of(item)}")
         else:
             names.append((item, f"{where}[{i}]"))
     return names
@@ -718,7 +720,7 @@ def _parties(problems: _Problems, src: _Source, raw: Any, path: str) -> tuple[Pa
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        problems.add(src, path, f"must be a list of parties, got {_kind(raw)}")
+        problems.add(src, path, f"must be a list of parties, got {kind_of(raw)}")
         return ()
     parties: list[Party] = []
     for i, item in enumerate(raw):
@@ -730,7 +732,7 @@ def _parties(problems: _Problems, src: _Source, raw: Any, path: str) -> tuple[Pa
             problems.add(
                 src,
                 where,
-                f"a party is a name or a mapping of name, role, contact, got {_kind(item)}",
+                f"a party is a name or a mapping of name, role, contact, got {kind_of(item)}",
             )
             continue
         _unknown_keys(problems, src, item, where, _PARTY_KEYS)
@@ -755,7 +757,7 @@ def _effective(
     if raw is None:
         return None, None
     if not isinstance(raw, Mapping):
-        problems.add(src, path, f"must be a mapping of from and to dates, got {_kind(raw)}")
+        problems.add(src, path, f"must be a mapping of from and to dates, got {kind_of(raw)}")
         return None, None
     _unknown_keys(problems, src, raw, path, _EFFECTIVE_KEYS)
     start = _date(problems, src, raw.get("from"), f"{path}.from")
@@ -881,7 +883,7 @@ def _known_metric(
     problems.add(
         src,
         path,
-        f"unknown metric {metric!r}{_did_you_mean(metric, sorted(vocab.metrics))}; "
+        f"unknown metric {metric!r}{did_you_mean(metric, sorted(vocab.metrics))}; "
         f"built-in: {known} (define others under metrics:)",
     )
     return False
@@ -898,7 +900,7 @@ def _calendar_name(
         problems.add(
             src,
             f"{path}.calendar",
-            f"unknown calendar {name!r}{_did_you_mean(name, sorted(vocab.calendars))}; "
+            f"unknown calendar {name!r}{did_you_mean(name, sorted(vocab.calendars))}; "
             f"known: {known} (define it under calendars:)",
         )
         return ALWAYS_OPEN
@@ -909,7 +911,7 @@ def _duration(problems: _Problems, src: _Source, raw: Any, path: str) -> float |
     """Seconds in a duration as written (``8h``, ``PT8H``, seconds); more than zero."""
     if not isinstance(raw, str | int | float):
         problems.add(
-            src, path, f"must be a duration like 8h, 1h30m, 2d or PT8H30M, got {_kind(raw)}"
+            src, path, f"must be a duration like 8h, 1h30m, 2d or PT8H30M, got {kind_of(raw)}"
         )
         return None
     try:
@@ -939,7 +941,7 @@ def _durations(
         where = f"{path}.{priority}"
         name = str(priority)
         if isinstance(priority, bool) or not isinstance(priority, str | int):
-            problems.add(src, where, f"a priority is a name, got {_kind(priority)}")
+            problems.add(src, where, f"a priority is a name, got {kind_of(priority)}")
             ok = False
             continue
         if vocab.priorities and name != _ANY_PRIORITY and name not in vocab.priorities:
@@ -995,7 +997,7 @@ def _warnings(problems: _Problems, src: _Source, raw: Any, path: str) -> tuple[T
                 src,
                 where,
                 f"write 75% for a share of the target or a duration like 30m before it is due, "
-                f"got {_kind(item)}",
+                f"got {kind_of(item)}",
             )
     return tuple(warnings)
 
@@ -1006,7 +1008,7 @@ def _pause_on(problems: _Problems, src: _Source, raw: Any, path: str) -> frozens
         return None
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list):
-        problems.add(src, path, f"must be a list of statuses, got {_kind(raw)}")
+        problems.add(src, path, f"must be a list of statuses, got {kind_of(raw)}")
         return None
     statuses: set[str] = set()
     for i, item in enumerate(items):
@@ -1057,7 +1059,7 @@ def _check_supports(
                     info.src,
                     where,
                     f"unknown agreement {supported_id!r}"
-                    f"{_did_you_mean(supported_id, sorted(by_id))}",
+                    f"{did_you_mean(supported_id, sorted(by_id))}",
                 )
             elif info.agreement.kind in _BACKING_KINDS:
                 _check_backing(problems, info, supported, vocab)
@@ -1197,29 +1199,5 @@ def _check_policy_order(problems: _Problems, info: _AgreementInfo) -> None:
 
 
 def _unknown(what: str, value: Any, allowed: Sequence[str]) -> str:
-    hint = _did_you_mean(value, allowed)
+    hint = did_you_mean(value, allowed)
     return f"unknown {what} {value!r}{hint}; expected one of {', '.join(allowed)}"
-
-
-def _did_you_mean(word: Any, choices: Sequence[str]) -> str:
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
-def _kind(value: Any) -> str:
-    """The YAML name of a value's type, for messages a config author understands."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__}"

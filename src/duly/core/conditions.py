@@ -58,7 +58,6 @@ single-valued field (``in`` was meant), an ``event.type`` or ``event.actor`` dul
 
 from __future__ import annotations
 
-import difflib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
@@ -67,6 +66,7 @@ from numbers import Real
 from typing import Any, Final
 
 from duly.core.events import ACTORS, EVENT_TYPES, TICKET_FIELDS
+from duly.core.wording import did_you_mean, kind_of
 
 __all__ = [
     "FIELDS",
@@ -313,7 +313,7 @@ def _parse(raw: Any, path: str) -> Condition:
         raise ConditionError(
             path,
             f"expected a condition (a mapping with field and op, or all, any or not), "
-            f"got {_kind(raw)}",
+            f"got {kind_of(raw)}",
         )
     kinds = [k for k in _KINDS if k in raw]
     if len(kinds) > 1:
@@ -343,7 +343,7 @@ def _parse(raw: Any, path: str) -> Condition:
         items = raw[kind]
         if not isinstance(items, list):
             raise ConditionError(
-                f"{path}.{kind}", f"{kind} needs a list of conditions, got {_kind(items)}"
+                f"{path}.{kind}", f"{kind} needs a list of conditions, got {kind_of(items)}"
             )
         parsed = tuple(_parse(item, f"{path}.{kind}[{i}]") for i, item in enumerate(items))
         return All(parsed) if kind == "all" else AnyOf(parsed)
@@ -360,7 +360,7 @@ def _checked_rule(field: Any, op: Any, value: Any, has_value: bool, path: str) -
     if not isinstance(field, str) or not _known_field(field):
         raise ConditionError(f"{path}.field", _unknown_field(field))
     if not isinstance(op, str) or op not in OPS:
-        hint = _did_you_mean(op, OPS)
+        hint = did_you_mean(op, OPS)
         raise ConditionError(f"{path}.op", f"unknown op {op!r}{hint}; ops: {_OP_LIST}")
     value_path = f"{path}.value"
     if op in _NO_VALUE_OPS:
@@ -397,7 +397,7 @@ def _checked_rule(field: Any, op: Any, value: Any, has_value: bool, path: str) -
             + ("in" if op == "contains" else "not_in"),
         )
     if op in _LIST_OPS:
-        raise ConditionError(value_path, f"{op} needs a non-empty list, got {_kind(value)}")
+        raise ConditionError(value_path, f"{op} needs a non-empty list, got {kind_of(value)}")
     checked = _checked_scalar(field, op, value, value_path)
     if op in _ORDER_OPS:
         if field in _SET_FIELDS:
@@ -413,7 +413,7 @@ def _checked_boolean(field: str, op: str, value: Any, path: str) -> bool:
             f"{path}.op", f"{field} is true or false; use is, is_not, present or absent, not {op}"
         )
     if not isinstance(value, bool):
-        raise ConditionError(f"{path}.value", f"{field} is true or false, got {_kind(value)}")
+        raise ConditionError(f"{path}.value", f"{field} is true or false, got {kind_of(value)}")
     return value
 
 
@@ -429,10 +429,10 @@ def _checked_scalar(field: str, op: str, value: Any, path: str) -> Any:
     if isinstance(value, float) and value != value:
         raise ConditionError(path, "NaN matches nothing; give a number")
     if not isinstance(value, str | int | float):
-        raise ConditionError(path, f"a value is text, a number or true/false, got {_kind(value)}")
+        raise ConditionError(path, f"a value is text, a number or true/false, got {kind_of(value)}")
     allowed = _ENUMERATED.get(field)
     if allowed is not None and op in _EQUALITY_OPS and value not in allowed:
-        hint = _did_you_mean(value, allowed)
+        hint = did_you_mean(value, allowed)
         raise ConditionError(path, f"unknown {field} {value!r}{hint}; known: {', '.join(allowed)}")
     return value
 
@@ -452,32 +452,8 @@ def _unknown_field(field: Any) -> str:
             f"bad custom field {field!r}: write custom.NAME, NAME made of letters, digits, "
             f"_, . and -"
         )
-    hint = _did_you_mean(field, FIELDS)
+    hint = did_you_mean(field, FIELDS)
     return f"unknown field {field!r}{hint}; known fields: {_FIELD_LIST}"
-
-
-def _did_you_mean(word: Any, choices: Sequence[str]) -> str:
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
-def _kind(value: Any) -> str:
-    """The YAML name of a value's type, for error messages a config author understands."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return f"a {type(value).__name__}"
 
 
 def _and(words: Sequence[str]) -> str:

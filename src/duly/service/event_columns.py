@@ -27,8 +27,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from duly.core.batch import EventColumns, FieldColumn
 from duly.core.clock_table import Categorical
+from duly.core.columns import EventColumns, FieldColumn
 from duly.core.events import ACTORS, EVENT_TYPES, TICKET_FIELDS
 
 __all__ = ["ColumnRead", "read_columns"]

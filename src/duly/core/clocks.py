@@ -312,7 +312,7 @@ def _measure(
     start = item.start
     end = stop if stop is not None else now
     rule = _pause_rule(agreement, metric, target, cycle, config)
-    spans = _spans(history.steps, start, end, rule, running=stop is None)
+    spans = _spans(history, start, end, rule, running=stop is None)
     spans = _cap_pauses(spans, target.max_pause)
 
     # Sums are kept in whole microseconds so that any order of adding gives the same total
@@ -368,11 +368,11 @@ def _measure(
         priority=_text(current.get("priority")),
         calendar=target.calendar,
         target_s=seconds,
-        start=start.astimezone(UTC),
-        due=due.astimezone(UTC),
-        stop=stop.astimezone(UTC) if stop is not None else None,
+        start=start,  # event times are UTC already, and so are the calendar's answers
+        due=due,
+        stop=stop,
         state=state,
-        breached_at=due.astimezone(UTC) if breached else None,
+        breached_at=due if breached else None,
         business_elapsed_s=running_s,
         calendar_elapsed_s=(end - start).total_seconds(),
         paused_s=paused_s,
@@ -415,7 +415,7 @@ Span = tuple[datetime, datetime, str | None, Mapping[str, Any]]
 
 
 def _spans(
-    steps: tuple[Step, ...],
+    history: TicketHistory,
     start: datetime,
     end: datetime,
     cause: Callable[[Step], str | None],
@@ -427,9 +427,10 @@ def _spans(
     that went pending this very instant reads as paused.
     """
     spans: list[Span] = []
+    steps = history.steps
     last = len(steps) - 1
     # Steps wholly before the start leave nothing: begin at the one in force at the start.
-    i = max(bisect_right([s.at for s in steps], start) - 1, 0)
+    i = max(bisect_right(history.times, start) - 1, 0)
     while i <= last:
         step = steps[i]
         if step.at > end:

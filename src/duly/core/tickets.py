@@ -57,6 +57,8 @@ class TicketHistory:
     created_at: datetime
     created_by: str | None
     steps: tuple[Step, ...]
+    #: The steps' times, in order (for bisecting).
+    times: tuple[datetime, ...] = ()
 
     @property
     def state(self) -> Mapping[str, Any]:
@@ -101,4 +103,5 @@ def replay(
         created_at=created.at,
         created_by=created.actor,
         steps=tuple(steps),
+        times=tuple(step.at for step in steps),
     )

@@ -32,11 +32,8 @@ class Step:
     at: datetime
     event: Event
     state: Mapping[str, Any]
-
-    @property
-    def status(self) -> str | None:
-        value = self.state.get("status")
-        return value if isinstance(value, str) else None
+    #: duly's status after the event (read on every step by every clock: kept, not looked up).
+    status: str | None = None
 
     @property
     def is_public_agent_comment(self) -> bool:
@@ -97,7 +94,15 @@ def replay(
         state["event.type"] = event.type
         state["event.actor"] = event.actor
         state["event.public"] = event.public
-        steps.append(Step(at=event.at, event=event, state=MappingProxyType(state)))
+        status = state.get("status")
+        steps.append(
+            Step(
+                at=event.at,
+                event=event,
+                state=MappingProxyType(state),
+                status=status if isinstance(status, str) else None,
+            )
+        )
     return TicketHistory(
         ticket=created.ticket,
         created_at=created.at,

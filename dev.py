@@ -3,7 +3,7 @@
 
     python3 dev.py run      run duly (creates .venv from the lock file first)
     python3 dev.py test     linters, type checks, import contracts and the whole test suite
-    python3 dev.py bench    the benchmark scripts, with the libraries they compare against
+    python3 dev.py bench    the benchmarks (bench calendar|clocks ARGS for one of them)
     python3 dev.py lock     regenerate the lock files from pyproject.toml (needs uv)
 
 Every command first makes sure `.venv` matches the lock file, so a fresh clone needs one command.
@@ -87,9 +87,15 @@ def test(args: list[str]) -> None:
 
 
 def bench(args: list[str]) -> None:
+    """``bench`` runs every benchmark; ``bench calendar ARGS`` or ``bench clocks ARGS`` one."""
     _ensure_env(DEV_LOCK)
     _ensure_env(BENCH_LOCK)
-    _sh(BIN / "python", "benchmarks/calendar_bench.py", *args)
+    scripts = {"calendar": "benchmarks/calendar_bench.py", "clocks": "benchmarks/clocks_bench.py"}
+    if args and args[0] in scripts:
+        _sh(BIN / "python", scripts[args[0]], *args[1:])
+        return
+    for script in scripts.values():
+        _sh(BIN / "python", script, *args)
 
 
 def lock(args: list[str]) -> None:

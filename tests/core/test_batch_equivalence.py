@@ -194,3 +194,17 @@ def test_a_history_evaluated_in_chunks_of_tickets_gives_the_same_clocks():
     whole = evaluate_batch(columns, config, now, tickets_per_chunk=10_000)
     chunked = evaluate_batch(columns, config, now, tickets_per_chunk=7)
     assert rows(chunked) == rows(whole) == rows(per_ticket(events, config, now))
+
+
+def test_without_attribution_the_clocks_are_the_same_and_no_holders_are_listed():
+    config = make_config()
+    events = random_history(12, tickets=60)
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    columns = EventColumns.from_events(events)
+    full = evaluate_batch(columns, config, now)
+    bare = evaluate_batch(columns, config, now, attribution=False)
+    assert len(full.held_row) > 0
+    assert len(bare.held_row) == 0
+    assert sorted(map(repr, (sorted(r.items()) for r in bare.rows()))) == sorted(
+        map(repr, (sorted(r.items()) for r in full.rows()))
+    )

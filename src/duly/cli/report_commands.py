@@ -117,6 +117,7 @@ def _clocks(
     strict: bool,
     agreements: list[str] | None = None,
     metrics: list[str] | None = None,
+    attribution: bool = False,
 ) -> ClockTable:
     if not events:
         raise fail("--events: give at least one event file")
@@ -129,7 +130,7 @@ def _clocks(
         typer.echo(f"warning: {problem}", err=True)
     if len(history.problems) > 20:
         typer.echo(f"warning: ... {len(history.problems) - 20} more bad lines", err=True)
-    table = history.clocks(config, now)
+    table = history.clocks(config, now, attribution=attribution)
     return only(only(table, "agreement", agreements), "metric", metrics)
 
 
@@ -220,7 +221,7 @@ def attribution_command(
 ) -> None:
     """Business time and breaches per group and assignee that held tickets while clocks ran."""
     sla = _config(config)
-    table = _clocks(sla, events, _now(now), strict, agreement, metric)
+    table = _clocks(sla, events, _now(now), strict, agreement, metric, attribution=True)
     emit(attribution(table), fmt)
 
 

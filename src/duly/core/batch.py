@@ -371,18 +371,24 @@ def _cycles(
 
 
 def evaluate_batch(
-    events: EventColumns, config: SlaConfig, now: datetime, tickets_per_chunk: int = 50_000
+    events: EventColumns,
+    config: SlaConfig,
+    now: datetime,
+    tickets_per_chunk: int = 50_000,
+    attribution: bool = True,
 ) -> ClockTable:
     """Every clock of every ticket in ``events`` as of ``now``, as a table.
 
     Tickets are independent, so a long history is evaluated ``tickets_per_chunk`` tickets at a
-    time: the working arrays then stay the size of a chunk, not of the history.
+    time: the working arrays then stay the size of a chunk, not of the history. Without
+    ``attribution`` the table has no rows saying who held the tickets, which saves reports that
+    do not show them a grouping of every running piece.
     """
     if now.tzinfo is None:
         raise ValueError("now is a naive datetime; give it a time zone")
     tickets = len(events.ticket.labels)
     if tickets <= tickets_per_chunk:
-        return _evaluate(events, config, now)
+        return _evaluate(events, config, now, attribution)
     # Drop repeated ids first (the first copy wins, whichever ticket it names), then split.
     if events.deduplicated:
         first_copy = np.arange(len(events.event_id))
@@ -398,14 +404,18 @@ def evaluate_batch(
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         tables = list(
             pool.map(
-                lambda span: _evaluate(events.take(order[span[0] : span[1]]), config, now),
+                lambda span: _evaluate(
+                    events.take(order[span[0] : span[1]]), config, now, attribution
+                ),
                 zip(bounds, ends, strict=True),
             )
         )
     return concat_tables(tables)
 
 
-def _evaluate(events: EventColumns, config: SlaConfig, now: datetime) -> ClockTable:
+def _evaluate(
+    events: EventColumns, config: SlaConfig, now: datetime, attribution: bool = True
+) -> ClockTable:
     now_us = (now - _EPOCH) // timedelta(microseconds=1)
     steps = _steps(events, config, now_us)
     ranks = config.ranks
@@ -432,7 +442,7 @@ def _evaluate(events: EventColumns, config: SlaConfig, now: datetime) -> ClockTa
             )
             parts.extend(measured)
             sequential.update(handed)
-    table = _assemble(parts, steps, events)
+    table = _assemble(parts, steps, events, attribution)
     if not sequential:
         return table
     return _merge_sequential(table, events, sorted(sequential), config, now)
@@ -858,11 +868,19 @@ def _constant(value: str, n: int) -> Categorical:
     return Categorical(np.zeros(n, dtype=np.int32), (value,))
 
 
-def _assemble(parts: list[_Measured], steps: _Steps, events: EventColumns) -> ClockTable:
+def _assemble(
+    parts: list[_Measured], steps: _Steps, events: EventColumns, attribution: bool = True
+) -> ClockTable:
     tables = []
     for part in parts:
         n = len(part.ticket)
         breached = part.state == 3
+        held = slice(None) if attribution else slice(0)
+        part.held_clock, part.held_step, part.held_s = (
+            part.held_clock[held],
+            part.held_step[held],
+            part.held_s[held],
+        )
         groups = _labels_at(steps, "group", part.held_step)
         assignees = _labels_at(steps, "assignee", part.held_step)
         # One int64 key per (clock, group, assignee): a 1-D unique is much faster than axis=1.

@@ -41,10 +41,10 @@ class History:
 
     columns: EventColumns | None = None
 
-    def clocks(self, config: SlaConfig, now: datetime) -> ClockTable:
+    def clocks(self, config: SlaConfig, now: datetime, attribution: bool = True) -> ClockTable:
         """Every clock of the history as of ``now`` (batch path)."""
         columns = self.columns or EventColumns.from_events(self.events)
-        return evaluate_batch(columns, config, now)
+        return evaluate_batch(columns, config, now, attribution=attribution)
 
 
 def read_history_columns(

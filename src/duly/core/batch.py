@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
@@ -445,7 +445,7 @@ def _evaluate(
     table = _assemble(parts, steps, events, attribution)
     if not sequential:
         return table
-    return _merge_sequential(table, events, sorted(sequential), config, now)
+    return _merge_sequential(table, events, sorted(sequential), config, now, attribution)
 
 
 def _utc_dates(at_us: IntArray) -> npt.NDArray[np.datetime64]:
@@ -967,6 +967,7 @@ def _merge_sequential(
     tickets: list[int],
     config: SlaConfig,
     now: datetime,
+    attribution: bool = True,
 ) -> ClockTable:
     """Replace the clocks of ``tickets`` by the per-ticket path's."""
     labels = events.ticket.labels
@@ -985,4 +986,6 @@ def _merge_sequential(
         history = replay(ticket_events, now, config.statuses)
         if history is not None:
             clocks.extend(evaluate_history(history, config, now))
+    if not attribution:
+        clocks = [replace(c, attribution=()) for c in clocks]
     return concat_tables([take_rows(table, keep), ClockTable.from_clocks(clocks)])

@@ -33,14 +33,13 @@ Choices a reader of an export needs to know:
 from __future__ import annotations
 
 import csv
-import gc
 import gzip
 import io
 import json
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +50,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from duly.core.events import ACTORS, EVENT_TYPES, TICKET_FIELDS, Event
+from duly.service.collector import collector_paused
 
 __all__ = [
     "PROGRESS_EVERY",
@@ -317,7 +317,7 @@ def read_events(
     file_format, compressed = _format_of(path)
     sink = _Sink(str(path), strict, progress)
     try:
-        with _collector_paused():
+        with collector_paused():
             if file_format == "parquet":
                 _read_parquet(path, sink)
             else:
@@ -345,23 +345,6 @@ def iter_event_files(paths: Iterable[Path]) -> Iterator[Path]:
                     yield child
         else:
             yield path
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause CPython's cycle collector while a file is read, then put it back as it was.
-
-    A read keeps hundreds of thousands of small objects alive, and the collector would walk them
-    again and again as they pile up: a third of the time of reading JSON Lines. Events hold no
-    reference cycles, so nothing is lost by not looking for any until the read is over.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Sink:

@@ -18,6 +18,7 @@ from duly.core.batch import EventColumns, evaluate_batch
 from duly.core.clock_table import ClockTable
 from duly.core.clocks import Clock, evaluate_ticket
 from duly.core.events import Event
+from duly.service.collector import collector_paused
 from duly.service.event_columns import read_columns
 from duly.service.event_files import EventProblem, read_events
 
@@ -107,10 +108,11 @@ def clocks_by_ticket(
     for event in events:
         tickets[event.ticket].append(event)
     result: dict[str, list[Clock]] = {}
-    for done, (ticket, ticket_events) in enumerate(tickets.items(), start=1):
-        result[ticket] = evaluate_ticket(ticket_events, config, now)
-        if progress is not None and done % 1000 == 0:
-            progress(done)
+    with collector_paused():
+        for done, (ticket, ticket_events) in enumerate(tickets.items(), start=1):
+            result[ticket] = evaluate_ticket(ticket_events, config, now)
+            if progress is not None and done % 1000 == 0:
+                progress(done)
     return result
 
 

@@ -29,7 +29,9 @@ from duly.core.agreements import (
     AgreementKind,
     AgreementLevel,
     AgreementStatus,
+    AlertRules,
     CustomMetric,
+    Escalation,
     OnChange,
     Party,
     Period,
@@ -65,10 +67,13 @@ _AGREEMENT_KEYS: Final = (
     "team",
     "supports",
     "policies",
+    "alerts",
 )
 _PARTY_KEYS: Final = ("name", "role", "contact")
 _EFFECTIVE_KEYS: Final = ("from", "to")
-_POLICY_KEYS: Final = ("id", "name", "when", "targets", "rate_targets")
+_POLICY_KEYS: Final = ("id", "name", "when", "targets", "rate_targets", "alerts")
+_ALERT_KEYS: Final = ("warning", "breach", "escalations")
+_ESCALATION_KEYS: Final = ("after", "notify")
 _TARGET_KEYS: Final = ("within", "calendar", "warn", "pause_on", "on_change", "max_pause")
 _RATE_KEYS: Final = ("metric", "percent", "within", "period", "calendar")
 _KINDS: Final[tuple[str, ...]] = get_args(AgreementKind)
@@ -469,6 +474,7 @@ def _agreement(
         team=team,
         supports=tuple(name for name, _ in supports),
         policies=tuple(info.policy for info in policies),
+        alerts=_alerts(problems, src, raw.get("alerts"), f"{path}.alerts"),
     )
     return _AgreementInfo(
         src,
@@ -521,6 +527,7 @@ def _policies(
             targets=targets,
             rate_targets=rate_targets,
             name=_text(problems, src, item, where, "name"),
+            alerts=_alerts(problems, src, item.get("alerts"), f"{where}.alerts"),
         )
         infos.append(info)
     return infos
@@ -630,6 +637,111 @@ def _rate_targets(
             )
         )
     return tuple(rates)
+
+
+def _alerts(problems: _Problems, src: _Source, raw: Any, path: str) -> AlertRules | None:
+    """``{warning: [...], breach: [...], escalations: [{after, notify}, ...]}``; None if absent.
+
+    Channel names are only checked for their form: the channels themselves are kept by the
+    server, so whether one exists is known when an alert is sent, not here.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.add(
+            src,
+            path,
+            f"must be a mapping of {', '.join(_ALERT_KEYS)}, got {kind_of(raw)}",
+        )
+        return None
+    _unknown_keys(problems, src, raw, path, _ALERT_KEYS)
+    return AlertRules(
+        warning=_channels(problems, src, raw, path, "warning"),
+        breach=_channels(problems, src, raw, path, "breach"),
+        escalations=_escalations(problems, src, raw.get("escalations"), f"{path}.escalations"),
+    )
+
+
+def _channels(
+    problems: _Problems, src: _Source, raw: Mapping[Any, Any], path: str, key: str
+) -> tuple[str, ...]:
+    """Channel names (one name alone is a list of one), each an id, none twice."""
+    channels: list[str] = []
+    first_at: dict[str, str] = {}
+    for name, where in _names(problems, src, raw, path, key):
+        if not _ID.fullmatch(name):
+            problems.add(
+                src,
+                where,
+                f"{name!r} is not a channel name: use lowercase letters, digits, _ and -",
+            )
+        elif name in first_at:
+            problems.add(
+                src,
+                where,
+                f"channel {name!r} is listed twice; first at {src.where(first_at[name], src)}",
+            )
+        else:
+            first_at[name] = where
+            channels.append(name)
+    return tuple(channels)
+
+
+def _escalations(problems: _Problems, src: _Source, raw: Any, path: str) -> tuple[Escalation, ...]:
+    """Steps after a breach, each strictly later than the one before it."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.add(src, path, f"must be a list of escalations, got {kind_of(raw)}")
+        return ()
+    escalations: list[Escalation] = []
+    previous: tuple[float, str] | None = None  # the last readable step's after, and its path
+    for i, item in enumerate(raw):
+        where = f"{path}[{i}]"
+        if not isinstance(item, Mapping):
+            problems.add(
+                src,
+                where,
+                f"an escalation is a mapping of after and notify, got {kind_of(item)}",
+            )
+            continue
+        _unknown_keys(problems, src, item, where, _ESCALATION_KEYS)
+        after: float | None = None
+        if "after" not in item:
+            problems.add(
+                src, f"{where}.after", "is required: how long after the breach to escalate"
+            )
+        else:
+            after = _duration(problems, src, item["after"], f"{where}.after")
+        notify: tuple[str, ...] = ()
+        if item.get("notify") in (None, []):
+            problems.add(src, f"{where}.notify", "is required: the channels to escalate to")
+        else:
+            notify = _channels(problems, src, item, where, "notify")
+        if after is not None and previous is not None:
+            earlier, earlier_path = previous
+            line = src.where(earlier_path, src)
+            if after == earlier:
+                problems.add(
+                    src,
+                    f"{where}.after",
+                    f"duplicate escalation: {format_duration(after)} is also the after of "
+                    f"{earlier_path.rpartition('.')[2]} ({line}); merge their notify lists",
+                )
+            elif after < earlier:
+                problems.add(
+                    src,
+                    f"{where}.after",
+                    f"escalations go in increasing after: {format_duration(after)} comes "
+                    f"after {format_duration(earlier)} ({earlier_path.rpartition('.')[2]}, "
+                    f"{line}); move it up",
+                )
+        if after is not None:
+            if previous is None or after > previous[0]:
+                previous = (after, where)
+            if notify:
+                escalations.append(Escalation(after=after, notify=notify))
+    return tuple(escalations)
 
 
 # --- field readers -----------------------------------------------------------------------------

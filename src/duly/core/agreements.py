@@ -23,7 +23,9 @@ __all__ = [
     "AgreementKind",
     "AgreementLevel",
     "AgreementStatus",
+    "AlertRules",
     "CustomMetric",
+    "Escalation",
     "OnChange",
     "Party",
     "Period",
@@ -138,14 +140,47 @@ class CustomMetric:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """Once a clock has breached and still runs, tell ``notify`` ``after`` wall-clock seconds on.
+
+    Wall-clock rather than business time: a breach is already late, and the people escalated to
+    (a team lead, a manager, a pager) are the ones who act outside business hours.
+    """
+
+    after: float
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """Who hears of a clock's warnings, its breach, and each escalation after the breach.
+
+    The names are notification channels kept by the server, not in the config, so a config can
+    be checked (and versioned) without knowing where its alerts go. ``escalations`` are in
+    strictly increasing ``after``.
+    """
+
+    warning: tuple[str, ...] = ()
+    breach: tuple[str, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+
+
+_NO_ALERTS: Final = AlertRules()
+
+
+@dataclass(frozen=True)
 class Policy:
-    """Which tickets it covers (``when``; None = all) and what it promises them."""
+    """Which tickets it covers (``when``; None = all) and what it promises them.
+
+    ``alerts``, when given, replaces its agreement's whole ``alerts`` block (None: inherit it).
+    """
 
     id: str
     when: Condition | None = None
     targets: tuple[Target, ...] = ()
     rate_targets: tuple[RateTarget, ...] = ()
     name: str = ""
+    alerts: AlertRules | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +217,21 @@ class Agreement:
     team: str | None = None
     supports: tuple[str, ...] = ()
     policies: tuple[Policy, ...] = ()
+    alerts: AlertRules | None = None
+
+    def alerts_for(self, policy_id: str) -> AlertRules:
+        """The alert rules for clocks under ``policy_id``: its own block, else the agreement's.
+
+        A policy's block replaces the agreement's whole block rather than merging key by key, so
+        what a policy says is all that applies to it (``alerts: {}`` silences it). Raises
+        KeyError for a policy this agreement does not have.
+        """
+        for policy in self.policies:
+            if policy.id == policy_id:
+                if policy.alerts is not None:
+                    return policy.alerts
+                return self.alerts if self.alerts is not None else _NO_ALERTS
+        raise KeyError(f"agreement {self.id!r} has no policy {policy_id!r}")
 
     def in_force_on(self, day: date) -> bool:
         """Whether the agreement binds tickets created on ``day`` (drafts never do)."""

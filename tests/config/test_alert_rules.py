@@ -124,7 +124,8 @@ def test_escalation_after_reads_every_duration_syntax():
           - {after: 1h30m, notify: [c]}
         """)
     )
-    assert [step.after for step in config.agreements[0].alerts.escalations] == [90, 1800, 5400]
+    rules = config.agreements[0].alerts_for("all")
+    assert [step.after for step in rules.escalations] == [90, 1800, 5400]
 
 
 # --- problems ----------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ __all__ = [
     "EventFileError",
     "EventProblem",
     "event_from_mapping",
+    "event_to_mapping",
     "iter_event_files",
     "read_events",
     "write_events",
@@ -704,7 +705,8 @@ def _open_text(path: Path, compressed: bool) -> IO[str]:
     return path.open("w", encoding="utf-8", newline="")
 
 
-def _event_mapping(event: Event) -> dict[str, Any]:
+def event_to_mapping(event: Event) -> dict[str, Any]:
+    """The JSON-shaped mapping of an event (``event_from_mapping`` reads it back unchanged)."""
     obj: dict[str, Any] = {
         "id": event.id,
         "ticket": event.ticket,
@@ -725,7 +727,7 @@ def _event_mapping(event: Event) -> dict[str, Any]:
 def _write_json_lines(stream: IO[str], events: list[Event]) -> None:
     dumps = json.dumps
     for event in events:
-        stream.write(dumps(_event_mapping(event), ensure_ascii=False))
+        stream.write(dumps(event_to_mapping(event), ensure_ascii=False))
         stream.write("\n")
 
 

@@ -1,0 +1,198 @@
+"""Clocks between the core's ``Clock`` and the store's rows, and as the API shows them.
+
+A stored clock was computed when its ticket last changed; a running one keeps running after
+that. ``live_clock`` brings a running clock's figures up to ``now`` with its calendar, so a
+queue read a minute later shows a minute less remaining without re-deriving any ticket.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from duly.core.agreements import SlaConfig
+from duly.core.clocks import Attribution, Clock, Pause
+from duly.store.tables import ClockRow
+
+__all__ = ["clock_key", "clock_to_row", "from_us", "live_clock", "row_to_clock", "to_us"]
+
+_US: Final = 1_000_000
+_ROW_COLUMNS: Final = tuple(c.name for c in ClockRow.__table__.columns)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_us(at: datetime) -> int:
+    """Microseconds since the epoch, exact (no float on the way)."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
+
+
+def from_us(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value // _US, UTC).replace(microsecond=value % _US)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def clock_key(clock: Clock) -> str:
+    """The identity alerts are deduplicated on: ticket, agreement, metric, cycle and start."""
+    return f"{clock.ticket}|{clock.agreement}|{clock.metric}|{clock.cycle}|{to_us(clock.start)}"
+
+
+def clock_to_row(clock: Clock, version: int, evaluated_at_us: int) -> dict[str, Any]:
+    pauses = [
+        {"start": _iso(p.start), "end": _iso(p.end), "cause": p.cause, "business_s": p.business_s}
+        for p in clock.pauses
+    ]
+    held = [
+        {"group": a.group, "assignee": a.assignee, "business_s": a.business_s}
+        for a in clock.attribution
+    ]
+    return {
+        "ticket": clock.ticket,
+        "agreement": clock.agreement,
+        "agreement_kind": clock.agreement_kind,
+        "policy": clock.policy,
+        "metric": clock.metric,
+        "cycle": clock.cycle,
+        "priority": clock.priority,
+        "calendar": clock.calendar,
+        "target_s": clock.target_s,
+        "start_us": to_us(clock.start),
+        "due_us": to_us(clock.due),
+        "stop_us": None if clock.stop is None else to_us(clock.stop),
+        "state": clock.state,
+        "breached_at_us": None if clock.breached_at is None else to_us(clock.breached_at),
+        "business_elapsed_s": clock.business_elapsed_s,
+        "calendar_elapsed_s": clock.calendar_elapsed_s,
+        "paused_s": clock.paused_s,
+        "remaining_s": clock.remaining_s,
+        "group_name": clock.group,
+        "assignee": clock.assignee,
+        "organization": clock.organization,
+        "channel": clock.channel,
+        "pauses": json.dumps(pauses),
+        "attribution": json.dumps(held),
+        "config_version": version,
+        "evaluated_at_us": evaluated_at_us,
+    }
+
+
+def row_to_clock(
+    row: ClockRow, config: SlaConfig | None = None, now: datetime | None = None
+) -> Clock:
+    """The stored clock as a core ``Clock``; brought up to ``now`` when a config is given."""
+    if config is not None and now is not None:
+        live = live_clock(row, config, now)
+        row = ClockRow(
+            **{c: getattr(row, c) for c in _ROW_COLUMNS},
+        )
+        row.state = live["state"]
+        row.business_elapsed_s = live["business_elapsed_s"]
+        row.calendar_elapsed_s = live["calendar_elapsed_s"]
+        row.remaining_s = live["remaining_s"]
+        row.breached_at_us = None if live["breached_at"] is None else row.due_us
+    start, due = from_us(row.start_us), from_us(row.due_us)
+    assert start is not None
+    assert due is not None
+    return Clock(
+        ticket=row.ticket,
+        agreement=row.agreement,
+        policy=row.policy,
+        metric=row.metric,
+        cycle=row.cycle,
+        priority=row.priority,
+        calendar=row.calendar,
+        target_s=row.target_s,
+        start=start,
+        due=due,
+        stop=from_us(row.stop_us),
+        state=row.state,
+        breached_at=from_us(row.breached_at_us),
+        business_elapsed_s=row.business_elapsed_s,
+        calendar_elapsed_s=row.calendar_elapsed_s,
+        paused_s=row.paused_s,
+        remaining_s=row.remaining_s,
+        group=row.group_name,
+        assignee=row.assignee,
+        organization=row.organization,
+        channel=row.channel,
+        pauses=tuple(
+            Pause(
+                _parse(p["start"]) or start,
+                _parse(p["end"]),
+                p["cause"],
+                p["business_s"],
+            )
+            for p in json.loads(row.pauses)
+        ),
+        attribution=tuple(
+            Attribution(a["group"], a["assignee"], a["business_s"])
+            for a in json.loads(row.attribution)
+        ),
+        agreement_kind=row.agreement_kind,
+        config_version=str(row.config_version),
+    )
+
+
+def _parse(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def live_clock(row: ClockRow, config: SlaConfig, now: datetime) -> dict[str, Any]:
+    """The clock as of ``now``, as the API and dashboard show it.
+
+    A finished or paused clock is as stored. An active one has run on since it was evaluated:
+    its business time grows by what its calendar counts between then and now, and it is breached
+    once ``now`` reaches its due.
+    """
+    state = row.state
+    business = row.business_elapsed_s
+    remaining = row.remaining_s
+    breached_at = row.breached_at_us
+    evaluated = from_us(row.evaluated_at_us)
+    if row.stop_us is None and state in ("active", "breached") and evaluated is not None:
+        try:
+            calendar = config.calendar(row.calendar)
+        except KeyError:  # a clock of an older config whose calendar is gone
+            calendar = None
+        if calendar is not None and now > evaluated:
+            business += calendar.between(evaluated, now)
+            remaining = row.target_s - business
+        if state == "active" and to_us(now) >= row.due_us:
+            state, breached_at = "breached", row.due_us
+    calendar_elapsed = row.calendar_elapsed_s
+    if row.stop_us is None and evaluated is not None and now > evaluated:
+        calendar_elapsed += (now - evaluated).total_seconds()
+    return {
+        "id": row.id,
+        "ticket": row.ticket,
+        "agreement": row.agreement,
+        "agreement_kind": row.agreement_kind,
+        "policy": row.policy,
+        "metric": row.metric,
+        "cycle": row.cycle,
+        "priority": row.priority,
+        "calendar": row.calendar,
+        "target_s": row.target_s,
+        "start": _iso(from_us(row.start_us)),
+        "due": _iso(from_us(row.due_us)),
+        "stop": _iso(from_us(row.stop_us)),
+        "state": state,
+        "breached_at": _iso(from_us(breached_at)),
+        "business_elapsed_s": round(business, 6),
+        "calendar_elapsed_s": round(calendar_elapsed, 6),
+        "paused_s": row.paused_s,
+        "remaining_s": round(remaining, 6),
+        "group": row.group_name,
+        "assignee": row.assignee,
+        "organization": row.organization,
+        "channel": row.channel,
+        "pauses": json.loads(row.pauses),
+        "attribution": json.loads(row.attribution),
+        "config_version": row.config_version,
+    }

@@ -1,0 +1,89 @@
+"""The database duly talks to: engine, migrations and transactions.
+
+SQLite is the embedded default (one file, WAL so readers never wait for the writer); any
+SQLAlchemy URL works, PostgreSQL being the one to scale out on. Writers on SQLite are serialised
+in-process, because SQLite allows one writer at a time and a lock wait inside the database would
+cost far more than a wait on a Python lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, Final
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+__all__ = ["DEFAULT_URL", "Database", "database_url"]
+
+DEFAULT_URL: Final = "sqlite:///./duly.db"
+_MIGRATIONS: Final = Path(__file__).with_name("migrations")
+
+
+def database_url() -> str:
+    """The URL in ``DULY_DATABASE_URL``, or the SQLite file ``./duly.db``."""
+    return os.environ.get("DULY_DATABASE_URL") or DEFAULT_URL
+
+
+class Database:
+    """One engine and the way to open transactions on it."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {}
+        if not self.is_sqlite:
+            options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        self.engine: Engine = create_engine(self.url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self._writer = threading.Lock() if self.is_sqlite else None
+
+    def upgrade(self) -> None:
+        """Apply every migration not yet applied (the same as ``duly db upgrade``)."""
+        with self.engine.begin() as connection:
+            config = Config()
+            config.set_main_option("script_location", str(_MIGRATIONS))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that writes: committed on success, rolled back whole on any error."""
+        with self._writer or nullcontext(), self.engine.connect() as connection:
+            connection.execution_options(duly_write=True)
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (a consistent snapshot on both databases)."""
+        with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite opens transactions itself unless told not to; BEGIN is issued explicitly instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A writer takes the write lock at BEGIN, so it never fails half-way on a lock upgrade.
+    write = connection.get_execution_options().get("duly_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

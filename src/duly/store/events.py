@@ -1,0 +1,69 @@
+"""The event log: append-only, idempotent by event id."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from duly.store import tables
+from duly.store.dialect import insert_ignoring_conflicts
+
+__all__ = ["append_events", "count_events", "event_bodies", "iter_event_bodies"]
+
+_EVENTS = tables.EVENTS
+#: Bound parameters per statement stay well under SQLite's limit (32766).
+_CHUNK = 500
+
+
+def append_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert the events whose id is not stored yet; the ids that were new.
+
+    Each row has ``event_id``, ``ticket``, ``at_us``, ``type``, ``body`` and ``received_at_us``.
+    """
+    new: set[str] = set()
+    for lo in range(0, len(rows), _CHUNK):
+        chunk = rows[lo : lo + _CHUNK]
+        statement = insert_ignoring_conflicts(connection, _EVENTS, "event_id").returning(
+            _EVENTS.c.event_id
+        )
+        new.update(connection.execute(statement, list(chunk)).scalars())
+    return new
+
+
+def event_bodies(connection: Connection, tickets: Collection[str]) -> dict[str, list[str]]:
+    """Every stored event body of each ticket, in arrival order."""
+    bodies: dict[str, list[str]] = defaultdict(list)
+    names = sorted(tickets)
+    for lo in range(0, len(names), _CHUNK):
+        statement = (
+            select(_EVENTS.c.ticket, _EVENTS.c.body)
+            .where(_EVENTS.c.ticket.in_(names[lo : lo + _CHUNK]))
+            .order_by(_EVENTS.c.seq)
+        )
+        for ticket, body in connection.execute(statement):
+            bodies[ticket].append(body)
+    return bodies
+
+
+def iter_event_bodies(connection: Connection, batch: int = 10_000) -> Iterator[list[str]]:
+    """All stored event bodies in arrival order, a batch at a time (for whole-history work)."""
+    last = 0
+    while True:
+        statement = (
+            select(_EVENTS.c.seq, _EVENTS.c.body)
+            .where(_EVENTS.c.seq > last)
+            .order_by(_EVENTS.c.seq)
+            .limit(batch)
+        )
+        rows = connection.execute(statement).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [body for _, body in rows]
+
+
+def count_events(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(_EVENTS)).scalar_one())

@@ -1,13 +1,16 @@
 """Alert rules as code: who hears of warnings, breaches and escalations, or every problem."""
 
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from duly.config import ConfigError, Problem, load_config_text
+from duly.config import ConfigError, Problem, load_config, load_config_text
 from duly.core.agreements import AlertRules, Escalation
 
 HOUR = 3600.0
+ROOT = Path(__file__).resolve().parents[2]
 
 # One agreement with alert rules and two policies: `urgent` brings its own rules, `rest` inherits.
 VALID = """\
@@ -126,6 +129,27 @@ def test_escalation_after_reads_every_duration_syntax():
     )
     rules = config.agreements[0].alerts_for("all")
     assert [step.after for step in rules.escalations] == [90, 1800, 5400]
+
+
+def test_the_example_config_pages_on_call_sooner_for_gold_urgent_incidents():
+    gold = load_config(ROOT / "examples" / "sla.yaml").agreements[0]
+    assert gold.alerts_for("emea").escalations[0] == Escalation(1 * HOUR, ("team-lead",))
+    urgent = gold.alerts_for("urgent")
+    assert urgent.breach == ("pager",)
+    assert [step.after for step in urgent.escalations] == [15 * 60, 1 * HOUR]
+
+
+def test_the_configuration_docs_examples_of_alert_rules_load():
+    docs = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", docs, flags=re.DOTALL)
+    complete = load_config_text(blocks[0]).agreements[0]
+    assert complete.alerts_for("standard").breach == ("support-leads", "pager")
+    assert complete.alerts_for("urgent").breach == ("pager",)
+    (section,) = [b for b in blocks if b.startswith("alerts:")]
+    agreement = load_config_text(
+        "agreements:\n  - id: gold\n" + textwrap.indent(section, "    ")
+    ).agreements[0]
+    assert agreement.alerts == load_config_text(VALID).agreements[0].alerts
 
 
 # --- problems ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 import httpx
 import pytest
@@ -147,6 +148,13 @@ def test_a_webhook_can_reuse_the_monitors_http_client(http_receiver):
         deliver(webhook(http_receiver), MESSAGE, client=client)
         deliver(webhook(http_receiver), MESSAGE, client=client)
     assert len(http_receiver.requests) == 2
+
+
+def test_a_read_only_mapping_in_the_payload_is_sent_as_a_json_object(http_receiver):
+    payload = MappingProxyType({"clock": MappingProxyType({"ticket": "T-1"})})
+    message = Message("alert_5", "warning", AT, payload, "Warning", "Soon due")
+    deliver(webhook(http_receiver), message)
+    assert json.loads(http_receiver.requests[0].body)["data"] == {"clock": {"ticket": "T-1"}}
 
 
 def test_a_payload_that_is_not_json_is_not_retryable(http_receiver):

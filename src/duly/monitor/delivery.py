@@ -26,11 +26,11 @@ import random
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, assert_never
 from urllib.parse import urlsplit
 
 import httpx
@@ -134,6 +134,8 @@ def deliver(channel: Channel, message: Message, *, client: httpx.Client | None =
             message.text,
             extra={"alert_id": message.id, "alert_kind": message.kind, "channel": channel.name},
         )
+    else:
+        assert_never(channel)
 
 
 def webhook_body(message: Message) -> bytes:
@@ -164,11 +166,20 @@ def slack_body(message: Message) -> bytes:
 
 def _json(value: Any) -> bytes:
     try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = json.dumps(
+            value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_mapping
+        )
     except (TypeError, ValueError) as error:
         # A payload that cannot be sent now never will be: dead-letter it with the reason.
         raise DeliveryError(f"the alert payload is not JSON: {error}", retryable=False) from None
     return text.encode("utf-8")
+
+
+def _mapping(value: object) -> dict[Any, Any]:
+    """Read-only mappings (``MappingProxyType``) are JSON objects too; anything else is not."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _slack_escape(text: str) -> str:

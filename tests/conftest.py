@@ -1,9 +1,12 @@
 """Fixtures shared by the test folders."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from databases import BACKENDS, fresh_database
+from duly.store.database import Database
 from receivers import HttpReceiver, SmtpReceiver
 
 
@@ -21,3 +24,10 @@ def smtp_receiver() -> Iterator[SmtpReceiver]:
     receiver = SmtpReceiver().start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty, migrated database: SQLite, and PostgreSQL when DULY_TEST_POSTGRES_URL is set."""
+    with fresh_database(request.param, tmp_path) as database:
+        yield database

@@ -1,1 +1,1 @@
-"""The live monitor: finds clocks crossing thresholds, writes alerts to the outbox, delivers them."""
+"""The live monitor: clocks crossing thresholds become alerts in an outbox, then deliveries."""

@@ -49,7 +49,6 @@ def rederive(
     keep = (
         stored.finished_clock_keys(connection, tickets, loaded.version) if keep_finished else set()
     )
-    now_us = to_us(now)
     clock_rows: list[dict[str, Any]] = []
     crossing_rows: list[dict[str, Any]] = []
     ticket_rows: list[dict[str, Any]] = []
@@ -60,9 +59,11 @@ def rederive(
             continue
         at = max(now, max(e.at for e in events))
         clocks = evaluate_ticket(events, config, at)
+        # The clocks are as of ``at``: a running one is brought forward from there, not ``now``.
+        evaluated_us = to_us(at)
         ticket_rows.append(ticket_row(name, events, loaded, at))
         for clock in clocks:
-            row = clock_to_row(clock, loaded.version, now_us)
+            row = clock_to_row(clock, loaded.version, evaluated_us)
             key = (name, clock.agreement, clock.metric, clock.cycle, row["start_us"])
             if key in keep:
                 continue

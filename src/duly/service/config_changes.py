@@ -122,5 +122,8 @@ def preview_config(
     columns = EventColumns.from_events(events)
     before = evaluate_batch(columns, current, now, attribution=False)
     after = evaluate_batch(columns, proposed, now, attribution=False)
-    summary, changes = compare(before, after, by)
+    try:
+        summary, changes = compare(before, after, by)
+    except ValueError as exc:  # an unknown group key
+        raise InvalidError(f"by: {exc}", "by") from exc
     return {"summary": summary, "changes": changes}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and everyday tasks, needing nothing but Python 3.11+.
 
-    python3 dev.py run      run duly (creates .venv from the lock file first)
+    python3 dev.py run      run duly: the server with demo data (creates .venv from the lock first)
     python3 dev.py test     linters, type checks, import contracts and the whole test suite
     python3 dev.py bench    the benchmarks (bench calendar|clocks ARGS for one of them)
     python3 dev.py lock     regenerate the lock files from pyproject.toml (needs uv)
@@ -47,34 +47,12 @@ def _ensure_env(lock: Path) -> None:
 
 
 def run(args: list[str]) -> None:
-    """Until the server lands: validate the example SLA and report on the example history."""
+    """``duly serve --demo``: the server on a fresh SQLite file with a live simulated help desk.
+
+    Extra arguments go to ``duly serve`` (for example ``--port 8080``).
+    """
     _ensure_env(DEV_LOCK)
-    duly = BIN / "duly"
-    _sh(duly, "check", "examples/sla.yaml")
-    _sh(
-        duly,
-        "report",
-        "compliance",
-        "--config",
-        "examples/sla.yaml",
-        "--events",
-        "examples/events.jsonl",
-        "--by",
-        "agreement,metric",
-        "--now",
-        "2026-03-16T12:00:00Z",
-        *args,
-    )
-    _sh(
-        duly,
-        "deadline",
-        "--calendar",
-        "examples/calendars.yaml:stockholm_office",
-        "--start",
-        "2026-12-23T15:30:00+01:00",
-        "--add",
-        "8h30m",
-    )
+    _sh(BIN / "duly", "serve", "--demo", *args)
 
 
 def test(args: list[str]) -> None:

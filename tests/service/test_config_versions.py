@@ -155,6 +155,21 @@ def test_an_empty_config_is_refused(db, configs):
     assert list_versions(db) == []
 
 
+def test_a_process_sees_a_version_another_process_stored(db):
+    mine, theirs = ConfigCache(), ConfigCache()
+    put_config(db, mine, V1, "alice", mon(8))
+    with db.read() as connection:
+        assert theirs.current(connection).version == 1
+
+    put_config(db, mine, V2, "bob", mon(9))
+
+    with db.read() as connection:
+        seen = theirs.current(connection)
+    assert (seen.version, seen.text, seen.config.version) == (2, V2, "2")
+    targets = {t.metric: t for t in seen.config.agreements[0].policies[0].targets}
+    assert targets["first_reply"].duration_for("normal") == 15 * 60
+
+
 # --- what a new version does to clocks -----------------------------------------------------------
 
 

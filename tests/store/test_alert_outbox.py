@@ -164,6 +164,24 @@ def test_re_deriving_a_ticket_after_an_alert_fired_does_not_bring_the_crossing_b
     assert rows(db, CROSSINGS) == []
 
 
+def test_a_clock_stopped_before_its_thresholds_leaves_nothing_to_fire(db, configs):
+    ingest(db, configs, [created("T-1", mon(8))], mon(8))
+    reply = {
+        "id": "T-1-reply",
+        "ticket": "T-1",
+        "at": mon(8, 30).isoformat(),
+        "type": "comment.added",
+        "actor": "agent",
+    }
+
+    ingest(db, configs, [reply], mon(8, 30))
+
+    assert rows(db, CROSSINGS) == []
+    assert fire(db, to_us(mon(23))) == []
+    with db.read() as connection:
+        assert outbox.next_crossing_at(connection) is None
+
+
 def test_a_crossing_that_tells_no_channel_still_becomes_an_alert(db):
     add_crossing(db, "k", 5 * S, [])
 

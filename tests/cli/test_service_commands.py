@@ -1,0 +1,103 @@
+"""The server's commands: tokens, migrations, re-evaluation, and `duly serve --demo` for real."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from duly.cli import app
+from duly.service.tokens import authenticate
+from duly.store.database import Database
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'duly.db'}"
+    monkeypatch.setenv("DULY_DATABASE_URL", url)
+    return url
+
+
+def test_token_create_prints_a_working_token_alone_on_its_last_line(database_url: str) -> None:
+    result = CliRunner().invoke(app, ["token", "create", "--role", "agent", "--name", "relay"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    db = Database(database_url)
+    identity = authenticate(db, token)
+    db.dispose()
+    assert identity is not None
+    assert (identity.role, identity.name) == ("agent", "relay")
+
+
+def test_token_create_refuses_an_unknown_role(database_url: str) -> None:
+    result = CliRunner().invoke(app, ["token", "create", "--role", "root"])
+    assert result.exit_code == 1
+    assert "role: must be one of viewer, agent, admin" in result.output
+
+
+def test_db_upgrade_creates_the_schema(database_url: str) -> None:
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    db = Database(database_url)
+    with db.read() as connection:
+        version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    db.dispose()
+    assert version == "0001"
+
+
+def test_reevaluate_reports_the_version_and_what_it_rebuilt(database_url: str) -> None:
+    result = CliRunner().invoke(app, ["reevaluate"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "config version 0: 0 tickets, 0 clocks"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_demo_shows_running_clocks_and_fires_alerts_within_a_minute(tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    env = {k: v for k, v in os.environ.items() if k != "DULY_DATABASE_URL"}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "duly", "serve", "--demo", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        token = None
+        while token is None and time.monotonic() < deadline:
+            lines = log.read_text().splitlines()
+            marks = [i for i, line in enumerate(lines) if "admin token" in line]
+            if marks and len(lines) > marks[0] + 1:
+                token = lines[marks[0] + 1].strip()
+            time.sleep(0.1)
+        assert token is not None, log.read_text()
+        assert (tmp_path / "duly-demo.db").exists()
+        headers = {"Authorization": f"Bearer {token}"}
+        base = f"http://127.0.0.1:{port}/api/v1"
+        alerts: list[dict[str, object]] = []
+        while not alerts and time.monotonic() < deadline:
+            alerts = httpx.get(f"{base}/alerts", headers=headers).json()["alerts"]
+            time.sleep(0.5)
+        assert alerts, "no alert fired within a minute"
+        clocks = httpx.get(f"{base}/clocks?running=true", headers=headers).json()["clocks"]
+        assert clocks
+        dues = [c["due"] for c in clocks]
+        assert dues == sorted(dues)
+    finally:
+        process.terminate()
+        process.wait(30)

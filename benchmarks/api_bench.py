@@ -283,6 +283,7 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-monitor", action="store_true")
+    parser.add_argument("--skip-ingest", action="store_true")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     if "postgresql" in backends and args.backend == "both":
@@ -291,27 +292,33 @@ def main() -> None:
         except sa.exc.OperationalError:
             backends.remove("postgresql")
     for backend in backends:
-        runs = [ingest_bench(backend, args) for _ in range(args.repeat)]
-        single, p99 = _median(runs, "single_per_s"), _median(runs, "p99_ms")
-        batched = _median(runs, "batched_per_s")
-        print(f"{backend}: ingest, median of {args.repeat}")
-        print(
-            f"  single events: {single:,.0f}/s with {args.concurrency} clients "
-            f"(aim 2,000/s: {single / 2000:.2f}x); latency p50 {_median(runs, 'p50_ms'):.1f} ms, "
-            f"p90 {_median(runs, 'p90_ms'):.1f} ms, p99 {p99:.1f} ms (aim < 50 ms)"
-        )
-        print(
-            f"  batches of {args.batch_size:,}: {batched:,.0f} events/s "
-            f"(aim 50,000/s: {batched / 50_000:.2f}x; {batched / single:.1f}x single events)"
-        )
+        repeat = 0 if args.skip_ingest else args.repeat
+        runs = [ingest_bench(backend, args) for _ in range(repeat)]
+        if runs:
+            _print_ingest(backend, args, runs)
         if not args.skip_monitor:
             lag = monitor_bench(backend, args)
             print(
-                f"  monitor with {args.open_clocks:,} open clocks (seeded in "
+                f"{backend}: monitor with {args.open_clocks:,} open clocks (seeded in "
                 f"{lag['seed_s']:.0f} s): {lag['alerts']:.0f} alerts, lag p50 "
                 f"{lag['lag_p50_s']:.2f} s, p99 {lag['lag_p99_s']:.2f} s, max "
                 f"{lag['lag_max_s']:.2f} s (aim < 1 s)"
             )
+
+
+def _print_ingest(backend: str, args: argparse.Namespace, runs: list[dict[str, float]]) -> None:
+    single, p99 = _median(runs, "single_per_s"), _median(runs, "p99_ms")
+    batched = _median(runs, "batched_per_s")
+    print(f"{backend}: ingest, median of {args.repeat}")
+    print(
+        f"  single events: {single:,.0f}/s with {args.concurrency} clients "
+        f"(aim 2,000/s: {single / 2000:.2f}x); latency p50 {_median(runs, 'p50_ms'):.1f} ms, "
+        f"p90 {_median(runs, 'p90_ms'):.1f} ms, p99 {p99:.1f} ms (aim < 50 ms)"
+    )
+    print(
+        f"  batches of {args.batch_size:,}: {batched:,.0f} events/s "
+        f"(aim 50,000/s: {batched / 50_000:.2f}x; {batched / single:.1f}x single events)"
+    )
 
 
 if __name__ == "__main__":

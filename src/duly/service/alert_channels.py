@@ -66,10 +66,12 @@ def get_channel(db: Database, name: str) -> dict[str, Any]:
 
 
 def list_channels(db: Database) -> list[dict[str, Any]]:
+    """Every channel by name, secrets masked (the name is the key, so it leads each entry)."""
     with db.read() as connection:
         rows = stored.channels(connection)
     return [
-        channel_to_mapping(channel_from_mapping(r.name, json.loads(r.settings)), False)
+        {"name": r.name}
+        | channel_to_mapping(channel_from_mapping(r.name, json.loads(r.settings)), False)
         for r in rows
     ]
 

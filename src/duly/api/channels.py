@@ -24,7 +24,7 @@ def list_channels(_identity: Viewer, ctx: Ctx) -> dict[str, Any]:
 
 @router.get("/channels/{name}", summary="One channel (secrets masked)")
 def get_channel(_identity: Viewer, ctx: Ctx, name: str) -> dict[str, Any]:
-    return alert_channels.get_channel(ctx.db, name)
+    return {"name": name} | alert_channels.get_channel(ctx.db, name)
 
 
 @router.put(
@@ -33,7 +33,7 @@ def get_channel(_identity: Viewer, ctx: Ctx, name: str) -> dict[str, Any]:
     summary="Create or replace a channel (admin); the answer shows its secret once",
 )
 def put_channel(_identity: Admin, ctx: Ctx, name: str, body: JsonBody) -> dict[str, Any]:
-    return alert_channels.put_channel(ctx.db, name, body, ctx.now())
+    return {"name": name} | alert_channels.put_channel(ctx.db, name, body, ctx.now())
 
 
 @router.delete(

@@ -1,0 +1,124 @@
+"""POST /events: one event or a batch, all or nothing, a repeated id changes nothing."""
+
+from api.api_server import example_events
+
+CREATED = {
+    "id": "X-1-1",
+    "ticket": "X-1",
+    "at": "2026-03-16T09:00:00Z",
+    "type": "ticket.created",
+    "actor": "customer",
+    "fields": {"priority": "high", "status": "open"},
+}
+
+
+def ticket_status(server, name):
+    return server.client("viewer").get(f"/api/v1/tickets/{name}").status_code
+
+
+def test_an_agent_posts_one_event_and_its_ticket_appears(server):
+    answer = server.client("agent").post("/api/v1/events", json=CREATED)
+    assert answer.status_code == 200
+    assert answer.json() == {"new": 1, "duplicates": 0}
+    ticket = server.client("viewer").get("/api/v1/tickets/X-1").json()
+    assert ticket["events"] == 1
+    assert ticket["priority"] == "high"
+    assert ticket["status"] == "open"
+
+
+def test_posting_the_same_events_again_counts_duplicates_and_changes_nothing(loaded):
+    viewer = loaded.client("viewer")
+    clocks = viewer.get("/api/v1/clocks?limit=1000").json()
+    ticket = viewer.get("/api/v1/tickets/T-1001").json()
+    events = example_events()
+    answer = loaded.client("agent").post("/api/v1/events", json=events)
+    assert answer.status_code == 200
+    assert answer.json() == {"new": 0, "duplicates": len(events)}
+    assert viewer.get("/api/v1/clocks?limit=1000").json() == clocks
+    assert viewer.get("/api/v1/tickets/T-1001").json() == ticket
+
+
+def test_a_batch_with_one_bad_event_is_refused_whole_naming_its_index_and_field(server):
+    bad = {**CREATED, "id": "X-2-1", "ticket": "X-2", "at": "yesterday"}
+    answer = server.client("agent").post("/api/v1/events", json=[CREATED, bad])
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["field"] == "[1].at"
+    assert error["message"].startswith("event[1]: at:")
+    assert ticket_status(server, "X-1") == 404
+    assert ticket_status(server, "X-2") == 404
+
+
+def test_an_unknown_event_type_is_refused_naming_the_type(server):
+    answer = server.client("agent").post("/api/v1/events", json={**CREATED, "type": "x"})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "type"
+    assert ticket_status(server, "X-1") == 404
+
+
+def test_a_json_value_that_is_not_an_event_is_refused(server):
+    answer = server.client("agent").post("/api/v1/events", json=42)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "event"
+
+
+def test_a_viewer_cannot_post_events(server):
+    answer = server.client("viewer").post("/api/v1/events", json=CREATED)
+    assert answer.status_code == 403
+    assert answer.json()["error"] == {
+        "code": "forbidden",
+        "message": "authorization: this needs the agent role; the token has viewer",
+        "field": "authorization",
+    }
+    assert ticket_status(server, "X-1") == 404
+
+
+def test_an_admin_may_post_events_too(server):
+    assert server.client("admin").post("/api/v1/events", json=CREATED).json()["new"] == 1
+
+
+def test_posting_events_without_a_token_is_401(server):
+    answer = server.client().post("/api/v1/events", json=CREATED)
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert ticket_status(server, "X-1") == 404
+
+
+def test_malformed_json_is_a_400_naming_the_body(server):
+    answer = server.client("agent").post(
+        "/api/v1/events",
+        content=b'{"id": "X-1-1", "ticket": ',
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "malformed"
+    assert error["field"] == "body"
+    assert "line 1 column 27" in error["message"]
+
+
+def test_events_sent_as_form_data_are_an_unsupported_media_type(server):
+    answer = server.client("agent").post("/api/v1/events", data={"id": "X-1-1"})
+    assert answer.status_code == 415
+    assert answer.json()["error"]["code"] == "unsupported_media_type"
+    assert ticket_status(server, "X-1") == 404
+
+
+def test_more_events_than_one_request_may_carry_is_413_and_nothing_is_stored(server):
+    events = [{**CREATED, "id": f"X-1-{i}"} for i in range(10_001)]
+    answer = server.client("agent").post("/api/v1/events", json=events)
+    assert answer.status_code == 413
+    error = answer.json()["error"]
+    assert error == {
+        "code": "too_large",
+        "message": "events: at most 10000 events per request, not 10001",
+        "field": "events",
+    }
+    assert ticket_status(server, "X-1") == 404
+
+
+def test_a_batch_of_exactly_the_limit_is_taken(server):
+    events = [{**CREATED, "id": f"X-1-{i}"} for i in range(10_000)]
+    answer = server.client("agent").post("/api/v1/events", json=events)
+    assert answer.json() == {"new": 10_000, "duplicates": 0}

@@ -151,6 +151,10 @@ def _week_summary(week: Mapping[str, list[str]]) -> str:
     return "; ".join(phrases) or "never open"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _calendar(name: str, config: SlaConfig, year: int) -> dict[str, Any]:
     calendar: Calendar = config.calendar(name)
     holidays = sorted(d.isoformat() for d in calendar.holidays if d.year == year)
@@ -159,9 +163,9 @@ def _calendar(name: str, config: SlaConfig, year: int) -> dict[str, Any]:
     if name == _ALWAYS_OPEN and name not in config.calendars:
         parts = ["always open"]
     if holidays:
-        parts.append(f"{len(holidays)} holidays in {year}")
+        parts.append(_count(len(holidays), "holiday") + f" in {year}")
     if calendar.exceptions:
-        parts.append(f"{len(calendar.exceptions)} exceptions")
+        parts.append(_count(len(calendar.exceptions), "exception"))
     return {
         "name": name,
         "timezone": calendar.timezone,

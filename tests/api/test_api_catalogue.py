@@ -15,6 +15,7 @@ def test_agreements_list_every_agreement_of_the_config_with_policies_and_targets
     assert gold["kind"] == model.kind
     assert gold["level"] == model.level
     assert gold["owner"] == model.owner
+    assert model.effective_from is not None
     assert gold["effective_from"] == model.effective_from.isoformat()
     assert gold["scope"] == "custom field tier is gold"
     assert [p["id"] for p in gold["policies"]] == [p.id for p in model.policies]

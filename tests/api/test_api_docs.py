@@ -12,7 +12,7 @@ DOCS = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encod
 
 def routes():
     app = create_app(Context(Database("sqlite://")))
-    found = []
+    found: list[tuple[str, str]] = []
     for path, operations in app.openapi()["paths"].items():
         found.extend((method.upper(), path) for method in operations)
     return found

@@ -2,28 +2,78 @@
 
 Routes declare the role they need by the type of one parameter (``Viewer``, ``Agent``, ``Admin``),
 so the role is visible in the route's signature and in the OpenAPI document.
+
+A token found in the store is remembered for ``TOKEN_CACHE_S`` seconds, so that a client posting
+events one by one does not cost a database read per request: a revoked token therefore keeps
+working for at most that long in each API process. Unknown tokens are never remembered (a new
+token works at once, and guesses cannot fill the cache).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Final
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from duly.api.errors import ApiError
 from duly.service.context import Context
 from duly.service.tokens import Identity, authenticate, may
+from duly.store.database import Database
 
-__all__ = ["Admin", "Agent", "Viewer"]
+__all__ = ["TOKEN_CACHE_S", "Admin", "Agent", "Viewer"]
+
+#: How long a token found in the store is trusted without asking again (and so how long a
+#: revoked token may still work).
+TOKEN_CACHE_S: Final = 5.0
+_CACHE_SIZE: Final = 1024
 
 _BEARER: Final = HTTPBearer(auto_error=False, description="A token made by `duly token create`.")
 _CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
 
 
-def _requires(role: str) -> Callable[..., Identity]:
-    def check(
+class _Tokens:
+    """Tokens recently found in one database, with the monotonic time each stops being trusted."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[Identity, float]] = {}
+
+    def get(self, token: str) -> Identity | None:
+        with self._lock:
+            found = self._known.get(token)
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0]
+
+    def put(self, token: str, identity: Identity) -> None:
+        with self._lock:
+            if len(self._known) >= _CACHE_SIZE:
+                self._known.clear()
+            self._known[token] = (identity, time.monotonic() + TOKEN_CACHE_S)
+
+
+_CACHES: weakref.WeakKeyDictionary[Database, _Tokens] = weakref.WeakKeyDictionary()
+_CACHES_LOCK: Final = threading.Lock()
+
+
+def _tokens(db: Database) -> _Tokens:
+    with _CACHES_LOCK:
+        cache = _CACHES.get(db)
+        if cache is None:
+            cache = _CACHES[db] = _Tokens()
+        return cache
+
+
+def _requires(role: str) -> Callable[..., Awaitable[Identity]]:
+    # Async, so a remembered token is checked on the event loop without a trip to a worker
+    # thread; only a store lookup goes to one.
+    async def check(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
     ) -> Identity:
@@ -35,7 +85,12 @@ def _requires(role: str) -> Callable[..., Identity]:
                 _CHALLENGE,
             )
         context: Context = request.app.state.context
-        identity = authenticate(context.db, credentials.credentials)
+        cache = _tokens(context.db)
+        identity = cache.get(credentials.credentials)
+        if identity is None:
+            identity = await run_in_threadpool(authenticate, context.db, credentials.credentials)
+            if identity is not None:
+                cache.put(credentials.credentials, identity)
         if identity is None:
             raise ApiError(401, "authorization: unknown token", "authorization", _CHALLENGE)
         if not may(identity, role):

@@ -105,8 +105,8 @@ def test_report_filters_narrow_the_clocks(loaded):
         (LOG, "format=pdf", "format"),
     ],
 )
-def test_bad_report_parameters_are_refused_naming_the_field(loaded, path, query, field):
-    answer = loaded.client("viewer").get(f"{path}?{query}")
+def test_bad_report_parameters_are_refused_naming_the_field(server, path, query, field):
+    answer = server.client("viewer").get(f"{path}?{query}")
     assert answer.status_code == 422
     error = answer.json()["error"]
     assert error["field"] == field

@@ -10,7 +10,18 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from duly.store import tables
 from duly.store.tables import ClockRow, TicketRow
@@ -47,6 +58,25 @@ def _key_columns() -> tuple[Any, ...]:
     return (c.ticket, c.agreement, c.metric, c.cycle, c.start_us)
 
 
+# The statements re-deriving runs on every write, built once: building and keying a statement
+# costs more than running it on a few rows, and these run several times per ingested request.
+_NAMES = bindparam("names", expanding=True)
+_FINISHED = select(*_key_columns()).where(
+    _CLOCKS.c.ticket.in_(_NAMES),
+    _CLOCKS.c.stop_us.is_not(None),
+    _CLOCKS.c.config_version < bindparam("before"),
+)
+_DELETE_CLOCKS = delete(_CLOCKS).where(_CLOCKS.c.ticket.in_(_NAMES))
+_DELETE_CROSSINGS = delete(_CROSSINGS).where(_CROSSINGS.c.ticket.in_(_NAMES))
+_DELETE_TICKETS = delete(_TICKETS).where(_TICKETS.c.ticket.in_(_NAMES))
+_FIRED = select(_ALERTS.c.alert_key).where(
+    _ALERTS.c.alert_key.in_(bindparam("keys", expanding=True))
+)
+_INSERT_CLOCKS = _CLOCKS.insert()
+_INSERT_CROSSINGS = _CROSSINGS.insert()
+_INSERT_TICKETS = _TICKETS.insert()
+
+
 def finished_clock_keys(
     connection: Connection, tickets: Collection[str], before_version: int
 ) -> set[ClockKey]:
@@ -54,12 +84,10 @@ def finished_clock_keys(
     keys: set[ClockKey] = set()
     names = sorted(tickets)
     for lo in range(0, len(names), _CHUNK):
-        statement = select(*_key_columns()).where(
-            _CLOCKS.c.ticket.in_(names[lo : lo + _CHUNK]),
-            _CLOCKS.c.stop_us.is_not(None),
-            _CLOCKS.c.config_version < before_version,
+        found = connection.execute(
+            _FINISHED, {"names": names[lo : lo + _CHUNK], "before": before_version}
         )
-        keys.update((t, a, m, int(c), int(s)) for t, a, m, c, s in connection.execute(statement))
+        keys.update((t, a, m, int(c), int(s)) for t, a, m, c, s in found)
     return keys
 
 
@@ -68,17 +96,19 @@ def delete_derived(connection: Connection, tickets: Collection[str], keep: set[C
     names = sorted(tickets)
     for lo in range(0, len(names), _CHUNK):
         chunk = names[lo : lo + _CHUNK]
-        statement = delete(_CLOCKS).where(_CLOCKS.c.ticket.in_(chunk))
-        mine = [k for k in keep if k[0] in set(chunk)]
+        in_chunk = set(chunk)
+        mine = [k for k in keep if k[0] in in_chunk]
         if mine:
-            statement = statement.where(tuple_(*_key_columns()).not_in(mine))
-        connection.execute(statement)
-        connection.execute(delete(_CROSSINGS).where(_CROSSINGS.c.ticket.in_(chunk)))
+            statement = _DELETE_CLOCKS.where(tuple_(*_key_columns()).not_in(mine))
+            connection.execute(statement, {"names": chunk})
+        else:
+            connection.execute(_DELETE_CLOCKS, {"names": chunk})
+        connection.execute(_DELETE_CROSSINGS, {"names": chunk})
 
 
 def insert_clocks(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     for lo in range(0, len(rows), _CHUNK):
-        connection.execute(_CLOCKS.insert(), list(rows[lo : lo + _CHUNK]))
+        connection.execute(_INSERT_CLOCKS, list(rows[lo : lo + _CHUNK]))
 
 
 def insert_crossings(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -89,22 +119,19 @@ def insert_crossings(connection: Connection, rows: Sequence[Mapping[str, Any]]) 
     fired: set[str] = set()
     keys = [r["alert_key"] for r in wanted]
     for lo in range(0, len(keys), _CHUNK):
-        statement = select(_ALERTS.c.alert_key).where(
-            _ALERTS.c.alert_key.in_(keys[lo : lo + _CHUNK])
-        )
-        fired.update(connection.execute(statement).scalars())
+        fired.update(connection.execute(_FIRED, {"keys": keys[lo : lo + _CHUNK]}).scalars())
     pending = [r for r in wanted if r["alert_key"] not in fired]
     for lo in range(0, len(pending), _CHUNK):
-        connection.execute(_CROSSINGS.insert(), pending[lo : lo + _CHUNK])
+        connection.execute(_INSERT_CROSSINGS, pending[lo : lo + _CHUNK])
 
 
 def upsert_tickets(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Replace the tickets' rows (delete then insert: simple, and the same on both databases)."""
     names = [r["ticket"] for r in rows]
     for lo in range(0, len(names), _CHUNK):
-        connection.execute(delete(_TICKETS).where(_TICKETS.c.ticket.in_(names[lo : lo + _CHUNK])))
+        connection.execute(_DELETE_TICKETS, {"names": names[lo : lo + _CHUNK]})
     for lo in range(0, len(rows), _CHUNK):
-        connection.execute(_TICKETS.insert(), list(rows[lo : lo + _CHUNK]))
+        connection.execute(_INSERT_TICKETS, list(rows[lo : lo + _CHUNK]))
 
 
 def ticket(connection: Connection, name: str) -> TicketRow | None:

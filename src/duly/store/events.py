@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Insert, bindparam, func, select
 
 from duly.store import tables
 from duly.store.dialect import insert_ignoring_conflicts
@@ -16,6 +16,23 @@ __all__ = ["append_events", "count_events", "event_bodies", "iter_event_bodies"]
 _EVENTS = tables.EVENTS
 #: Bound parameters per statement stay well under SQLite's limit (32766).
 _CHUNK = 500
+#: Built once (per dialect for the insert): every ingested request runs both.
+_BODIES = (
+    select(_EVENTS.c.ticket, _EVENTS.c.body)
+    .where(_EVENTS.c.ticket.in_(bindparam("names", expanding=True)))
+    .order_by(_EVENTS.c.seq)
+)
+_APPENDS: dict[str, Insert] = {}
+
+
+def _append(connection: Connection) -> Insert:
+    statement = _APPENDS.get(connection.dialect.name)
+    if statement is None:
+        statement = insert_ignoring_conflicts(connection, _EVENTS, "event_id").returning(
+            _EVENTS.c.event_id
+        )
+        _APPENDS[connection.dialect.name] = statement
+    return statement
 
 
 def append_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
@@ -26,10 +43,7 @@ def append_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> set
     new: set[str] = set()
     for lo in range(0, len(rows), _CHUNK):
         chunk = rows[lo : lo + _CHUNK]
-        statement = insert_ignoring_conflicts(connection, _EVENTS, "event_id").returning(
-            _EVENTS.c.event_id
-        )
-        new.update(connection.execute(statement, list(chunk)).scalars())
+        new.update(connection.execute(_append(connection), list(chunk)).scalars())
     return new
 
 
@@ -38,12 +52,7 @@ def event_bodies(connection: Connection, tickets: Collection[str]) -> dict[str, 
     bodies: dict[str, list[str]] = defaultdict(list)
     names = sorted(tickets)
     for lo in range(0, len(names), _CHUNK):
-        statement = (
-            select(_EVENTS.c.ticket, _EVENTS.c.body)
-            .where(_EVENTS.c.ticket.in_(names[lo : lo + _CHUNK]))
-            .order_by(_EVENTS.c.seq)
-        )
-        for ticket, body in connection.execute(statement):
+        for ticket, body in connection.execute(_BODIES, {"names": names[lo : lo + _CHUNK]}):
             bodies[ticket].append(body)
     return bodies
 

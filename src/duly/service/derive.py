@@ -7,7 +7,7 @@ version and ``duly reevaluate`` all give the clocks the core would give for the 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -35,6 +35,7 @@ def rederive(
     now: datetime,
     *,
     keep_finished: bool = True,
+    fresh: Mapping[str, Sequence[Event]] | None = None,
 ) -> int:
     """Replace the tickets' state, clocks and pending crossings; how many clocks were written.
 
@@ -42,10 +43,18 @@ def rederive(
     outcome: a new config changes what is still running, not what was already decided.
     Each ticket is evaluated as of ``now`` or its latest event, whichever is later, so that an
     event stamped a little ahead of this machine's clock is not ignored.
+
+    ``fresh`` are events of these tickets the caller has just stored and still holds: they are
+    not read back and parsed again, only the tickets' other stored events are.
     """
     if not tickets:
         return 0
-    bodies = event_log.event_bodies(connection, tickets)
+    if fresh is None:
+        fresh = {}
+        bodies = event_log.event_bodies(connection, tickets)
+    else:
+        known = {name: [e.id for e in fresh.get(name, ())] for name in tickets}
+        bodies = event_log.other_event_bodies(connection, known)
     keep = (
         stored.finished_clock_keys(connection, tickets, loaded.version) if keep_finished else set()
     )
@@ -55,6 +64,7 @@ def rederive(
     config = loaded.config
     for name in sorted(tickets):
         events = [event_from_mapping(json.loads(body)) for body in bodies.get(name, [])]
+        events.extend(fresh.get(name, ()))
         if not events:
             continue
         at = max(now, max(e.at for e in events))

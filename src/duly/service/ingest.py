@@ -213,8 +213,10 @@ def _write(db: Database, configs: ConfigCache, jobs: list[_Job]) -> None:
     now = max(job.now for job in jobs)
     with db.write() as connection:
         new = event_log.append_events(connection, rows)
-        tickets = {fresh[i].ticket for i in new}
-        rederive(connection, tickets, configs.current(connection), now)
+        stored: dict[str, list[Event]] = {}
+        for event_id in new:
+            stored.setdefault(fresh[event_id].ticket, []).append(fresh[event_id])
+        rederive(connection, stored.keys(), configs.current(connection), now, fresh=stored)
     counts: dict[int, int] = {}
     touched: dict[int, set[str]] = {}
     for event_id in new:

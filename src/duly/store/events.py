@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Insert, bindparam, func, select
@@ -11,7 +11,13 @@ from sqlalchemy import Connection, Insert, bindparam, func, select
 from duly.store import tables
 from duly.store.dialect import insert_ignoring_conflicts
 
-__all__ = ["append_events", "count_events", "event_bodies", "iter_event_bodies"]
+__all__ = [
+    "append_events",
+    "count_events",
+    "event_bodies",
+    "iter_event_bodies",
+    "other_event_bodies",
+]
 
 _EVENTS = tables.EVENTS
 #: Bound parameters per statement stay well under SQLite's limit (32766).
@@ -20,6 +26,14 @@ _CHUNK = 500
 _BODIES = (
     select(_EVENTS.c.ticket, _EVENTS.c.body)
     .where(_EVENTS.c.ticket.in_(bindparam("names", expanding=True)))
+    .order_by(_EVENTS.c.seq)
+)
+_OLDER_BODIES = (
+    select(_EVENTS.c.ticket, _EVENTS.c.body)
+    .where(
+        _EVENTS.c.ticket.in_(bindparam("names", expanding=True)),
+        _EVENTS.c.event_id.not_in(bindparam("skip", expanding=True)),
+    )
     .order_by(_EVENTS.c.seq)
 )
 _APPENDS: dict[str, Insert] = {}
@@ -54,6 +68,31 @@ def event_bodies(connection: Connection, tickets: Collection[str]) -> dict[str, 
     for lo in range(0, len(names), _CHUNK):
         for ticket, body in connection.execute(_BODIES, {"names": names[lo : lo + _CHUNK]}):
             bodies[ticket].append(body)
+    return bodies
+
+
+def other_event_bodies(
+    connection: Connection, known: Mapping[str, Collection[str]]
+) -> dict[str, list[str]]:
+    """The stored event bodies of each ticket in ``known`` but those whose id it lists.
+
+    For re-deriving after an append: the caller has the events it just stored in memory, so only
+    the older ones come back (none at all for a ticket new with this append).
+    """
+    bodies: dict[str, list[str]] = defaultdict(list)
+    names = sorted(known)
+    lo = 0
+    while lo < len(names):
+        # As many tickets as keep the bound parameters (names and ids) under the limit.
+        hi, size = lo, 0
+        while hi < len(names) and (hi == lo or (hi - lo < _CHUNK and size < 20 * _CHUNK)):
+            size += len(known[names[hi]])
+            hi += 1
+        skip = [i for name in names[lo:hi] for i in known[name]]
+        found = connection.execute(_OLDER_BODIES, {"names": names[lo:hi], "skip": skip})
+        for ticket, body in found:
+            bodies[ticket].append(body)
+        lo = hi
     return bodies
 
 

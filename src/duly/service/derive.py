@@ -14,9 +14,9 @@ from typing import Any, Final
 from sqlalchemy import Connection
 
 from duly.core.alerts import alert_schedule
-from duly.core.clocks import Clock, evaluate_ticket
+from duly.core.clocks import Clock, evaluate_history
 from duly.core.events import Event
-from duly.core.tickets import replay
+from duly.core.tickets import TicketHistory, replay
 from duly.service.clock_rows import clock_key, clock_to_row, to_us
 from duly.service.configs import LoadedConfig
 from duly.service.event_files import event_from_mapping
@@ -68,10 +68,12 @@ def rederive(
         if not events:
             continue
         at = max(now, max(e.at for e in events))
-        clocks = evaluate_ticket(events, config, at)
+        # One replay serves both the clocks (``evaluate_ticket`` is replay + this) and the row.
+        history = replay(events, at, config.statuses)
+        clocks = [] if history is None else evaluate_history(history, config, at)
         # The clocks are as of ``at``: a running one is brought forward from there, not ``now``.
         evaluated_us = to_us(at)
-        ticket_rows.append(ticket_row(name, events, loaded, at))
+        ticket_rows.append(ticket_row(name, events, loaded, at, history))
         for clock in clocks:
             row = clock_to_row(clock, loaded.version, evaluated_us)
             key = (name, clock.agreement, clock.metric, clock.cycle, row["start_us"])
@@ -118,10 +120,18 @@ def _crossings(clock: Clock, loaded: LoadedConfig) -> Iterable[dict[str, Any]]:
 
 
 def ticket_row(
-    name: str, events: Sequence[Event], loaded: LoadedConfig, at: datetime
+    name: str,
+    events: Sequence[Event],
+    loaded: LoadedConfig,
+    at: datetime,
+    history: TicketHistory | None = None,
 ) -> dict[str, Any]:
-    """The ticket as it stands after its events (a deleted ticket is kept, marked deleted)."""
-    history = replay(events, at, loaded.config.statuses)
+    """The ticket as it stands after its events (a deleted ticket is kept, marked deleted).
+
+    ``history`` is the events' replay as of ``at`` when the caller has it already.
+    """
+    if history is None:
+        history = replay(events, at, loaded.config.statuses)
     deleted = any(e.type == "ticket.deleted" for e in events)
     state: dict[str, Any] = {}
     if history is not None:

@@ -1,4 +1,4 @@
-"""What a route is handed: the service context and the app's metrics, set by ``create_app``."""
+"""What a route is handed: the service context ``create_app`` put on the app."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from duly.api.metrics import ApiMetrics
 from duly.service.context import Context
 
-__all__ = ["Ctx", "Metrics"]
+__all__ = ["Ctx"]
 
 
 def _context(request: Request) -> Context:
@@ -17,10 +16,4 @@ def _context(request: Request) -> Context:
     return context
 
 
-def _metrics(request: Request) -> ApiMetrics:
-    metrics: ApiMetrics = request.app.state.metrics
-    return metrics
-
-
 Ctx = Annotated[Context, Depends(_context)]
-Metrics = Annotated[ApiMetrics, Depends(_metrics)]

@@ -27,8 +27,8 @@ router = APIRouter(prefix=API_PREFIX, tags=["events"])
 )
 async def post_events(_identity: Agent, request: Request, body: JsonBody) -> dict[str, int]:
     # The busiest route: async, reading the context off the app rather than through the sync
-    # ``Ctx``/``Metrics`` dependencies, so a request costs one trip to a worker thread (the
-    # ingest, which blocks on the database), not one per dependency as well.
+    # ``Ctx`` dependency, so a request costs one trip to a worker thread (the ingest, which
+    # blocks on the database), not one per dependency as well.
     ctx: Context = request.app.state.context
     metrics: ApiMetrics = request.app.state.metrics
     items: list[Any] = body if isinstance(body, list) else [body]

@@ -30,8 +30,11 @@ from duly.core.agreements import (
     AgreementLevel,
     AgreementStatus,
     AlertRules,
+    Credits,
+    CreditTier,
     CustomMetric,
     Escalation,
+    Fee,
     OnChange,
     Party,
     Period,
@@ -68,6 +71,7 @@ _AGREEMENT_KEYS: Final = (
     "supports",
     "policies",
     "alerts",
+    "credits",
 )
 _PARTY_KEYS: Final = ("name", "role", "contact")
 _EFFECTIVE_KEYS: Final = ("from", "to")
@@ -76,6 +80,10 @@ _ALERT_KEYS: Final = ("warning", "breach", "escalations")
 _ESCALATION_KEYS: Final = ("after", "notify")
 _TARGET_KEYS: Final = ("within", "calendar", "warn", "pause_on", "on_change", "max_pause")
 _RATE_KEYS: Final = ("metric", "percent", "within", "period", "calendar")
+_CREDIT_KEYS: Final = ("fee", "tiers")
+_FEE_KEYS: Final = ("amount", "currency")
+_TIER_KEYS: Final = ("metric", "below", "credit")
+_CURRENCY: Final = re.compile(r"[A-Z]{3}")
 _KINDS: Final[tuple[str, ...]] = get_args(AgreementKind)
 _LEVELS: Final[tuple[str, ...]] = get_args(AgreementLevel)
 _AGREEMENT_STATUSES: Final[tuple[str, ...]] = get_args(AgreementStatus)
@@ -454,6 +462,8 @@ def _agreement(
     scope, _ = _condition(problems, src, raw.get("scope"), path, "scope", vocab, events=False)
     supports = _names(problems, src, raw, path, "supports")
     policies = _policies(problems, src, raw.get("policies"), f"{path}.policies", vocab)
+    measured = {t.metric for info in policies for t in info.policy.targets}
+    credits = _credits(problems, src, raw.get("credits"), f"{path}.credits", vocab, measured)
     agreement = Agreement(
         id=agreement_id or "",
         name=_text(problems, src, raw, path, "name"),
@@ -475,6 +485,7 @@ def _agreement(
         supports=tuple(name for name, _ in supports),
         policies=tuple(info.policy for info in policies),
         alerts=_alerts(problems, src, raw.get("alerts"), f"{path}.alerts"),
+        credits=credits,
     )
     return _AgreementInfo(
         src,
@@ -742,6 +753,117 @@ def _escalations(problems: _Problems, src: _Source, raw: Any, path: str) -> tupl
             if notify:
                 escalations.append(Escalation(after=after, notify=notify))
     return tuple(escalations)
+
+
+def _credits(
+    problems: _Problems,
+    src: _Source,
+    raw: Any,
+    path: str,
+    vocab: _Vocabulary,
+    measured: set[str],
+) -> Credits | None:
+    """``{fee: {amount, currency}, tiers: [{metric, below, credit}, ...]}``; None if absent.
+
+    Tiers are read worst first and the first match applies, so for each metric ``below`` must
+    rise down the list (a tier behind a higher one would never be reached) and ``credit`` must
+    not: a better month owing more than a worse one is a typo, not a contract.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.add(src, path, f"must be a mapping of fee and tiers, got {kind_of(raw)}")
+        return None
+    _unknown_keys(problems, src, raw, path, _CREDIT_KEYS)
+    fee = _fee(problems, src, raw.get("fee"), f"{path}.fee")
+    items = raw.get("tiers")
+    if not isinstance(items, list) or not items:
+        problems.add(
+            src,
+            f"{path}.tiers",
+            "is required: a list of {metric, below, credit}, worst first",
+        )
+        return None
+    tiers: list[CreditTier] = []
+    previous: dict[str, tuple[CreditTier, str]] = {}  # the last tier of each metric, and its path
+    for i, item in enumerate(items):
+        where = f"{path}.tiers[{i}]"
+        if not isinstance(item, Mapping):
+            problems.add(
+                src, where, f"a tier is a mapping of metric, below, credit, got {kind_of(item)}"
+            )
+            continue
+        _unknown_keys(problems, src, item, where, _TIER_KEYS)
+        missing = [key for key in _TIER_KEYS if key not in item]
+        for key in missing:
+            problems.add(src, f"{where}.{key}", "is required")
+        metric = item.get("metric")
+        metric_ok = "metric" in item and _known_metric(
+            problems, src, metric, f"{where}.metric", vocab
+        )
+        if metric_ok and metric not in measured:
+            problems.add(
+                src,
+                f"{where}.metric",
+                f"no policy of this agreement has a {metric} target, so this tier never applies",
+            )
+        below = (
+            _percent(problems, src, item["below"], f"{where}.below") if "below" in item else None
+        )
+        credit = (
+            _percent(problems, src, item["credit"], f"{where}.credit") if "credit" in item else None
+        )
+        if missing or not metric_ok or below is None or credit is None:
+            continue
+        tier = CreditTier(metric=str(metric), below=below, credit=credit)
+        if tier.metric in previous:
+            earlier, earlier_path = previous[tier.metric]
+            name = f"{earlier_path.rpartition('.')[2]}, {src.where(earlier_path, src)}"
+            if below <= earlier.below:
+                problems.add(
+                    src,
+                    f"{where}.below",
+                    f"tiers go worst first: below {below:g}% must come before below "
+                    f"{earlier.below:g}% ({name}), because the first matching tier applies; "
+                    "move it up",
+                )
+            elif credit > earlier.credit:
+                problems.add(
+                    src,
+                    f"{where}.credit",
+                    f"a better month owes more: {credit:g}% when below {below:g}% but "
+                    f"{earlier.credit:g}% when below {earlier.below:g}% ({name})",
+                )
+        previous[tier.metric] = (tier, where)
+        tiers.append(tier)
+    return Credits(tiers=tuple(tiers), fee=fee) if tiers else None
+
+
+def _fee(problems: _Problems, src: _Source, raw: Any, path: str) -> Fee | None:
+    """``{amount: 12000, currency: EUR}``: the monthly fee credits are a percent of."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.add(src, path, f"must be a mapping of amount and currency, got {kind_of(raw)}")
+        return None
+    _unknown_keys(problems, src, raw, path, _FEE_KEYS)
+    raw_amount = raw.get("amount")
+    amount: float | None = None
+    if isinstance(raw_amount, int | float) and not isinstance(raw_amount, bool) and raw_amount > 0:
+        amount = float(raw_amount)
+    else:
+        problems.add(
+            src, f"{path}.amount", f"must be a number more than 0, got {kind_of(raw_amount)}"
+        )
+    currency = raw.get("currency")
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        problems.add(
+            src,
+            f"{path}.currency",
+            f"must be a three-letter currency code like EUR or USD, got {kind_of(currency)}",
+        )
+        return None
+    return None if amount is None else Fee(amount=amount, currency=currency)
 
 
 # --- field readers -----------------------------------------------------------------------------

@@ -24,8 +24,11 @@ __all__ = [
     "AgreementLevel",
     "AgreementStatus",
     "AlertRules",
+    "CreditTier",
+    "Credits",
     "CustomMetric",
     "Escalation",
+    "Fee",
     "OnChange",
     "Party",
     "Period",
@@ -193,6 +196,37 @@ class Party:
 
 
 @dataclass(frozen=True)
+class Fee:
+    """What the customer pays a month, the base a credit's percent is taken of."""
+
+    amount: float
+    currency: str
+
+
+@dataclass(frozen=True)
+class CreditTier:
+    """In a month where fewer than ``below`` percent of ``metric``'s clocks were met, the customer
+    is owed ``credit`` percent of the monthly fee."""
+
+    metric: str
+    below: float
+    credit: float
+
+
+@dataclass(frozen=True)
+class Credits:
+    """An agreement's credit schedule: the first tier that matches a month applies.
+
+    Tiers go worst first (lowest ``below`` first for each metric), so the first match is the
+    largest credit a month earns and tiers never add up. Without a ``fee`` a credit is only a
+    percent, for contracts whose fee is kept elsewhere.
+    """
+
+    tiers: tuple[CreditTier, ...]
+    fee: Fee | None = None
+
+
+@dataclass(frozen=True)
 class Agreement:
     """A contract and its ordered policies.
 
@@ -218,6 +252,7 @@ class Agreement:
     supports: tuple[str, ...] = ()
     policies: tuple[Policy, ...] = ()
     alerts: AlertRules | None = None
+    credits: Credits | None = None
 
     def alerts_for(self, policy_id: str) -> AlertRules:
         """The alert rules for clocks under ``policy_id``: its own block, else the agreement's.

@@ -23,6 +23,7 @@ from duly.monitor.worker import Monitor
 from duly.service.context import Context
 from duly.service.demo import DemoStream, seed_demo
 from duly.store.database import Database, database_url
+from duly.web.dashboard import mount_dashboard
 
 __all__ = ["DEMO_DATABASE", "Server", "build_app", "open_context", "serve"]
 
@@ -37,8 +38,8 @@ def open_context(url: str | None = None) -> Context:
 
 
 def build_app(ctx: Context) -> FastAPI:
-    """The whole web application: the REST API and, when present, the dashboard."""
-    return create_app(ctx)
+    """The whole web application: the REST API and the dashboard."""
+    return mount_dashboard(create_app(ctx))
 
 
 def fresh_demo_url() -> str:

@@ -48,9 +48,16 @@ class LineChart:
     top: int
     right: int
     bottom: int
-    x_labels: list[tuple[float, str]]
+    x_labels: list[tuple[float, str, str]]  # x, text, text-anchor
     y_labels: list[tuple[float, str]]
     lines: list[Line]
+
+
+def _anchor(index: int, count: int) -> str:
+    """Labels at the ends of an axis lean inwards, so none is cut off at the edge."""
+    if count > 1 and index == count - 1:
+        return "end"
+    return "start" if count > 1 and index == 0 else "middle"
 
 
 def _marker(shape: str, x: float, y: float, r: float = 4.5) -> str | None:
@@ -108,7 +115,8 @@ def line_chart(
         style = f"s{index % _SERIES_STYLES}"
         lines.append(Line(name, style, shape, " ".join(path), points, _marker(shape, 11, 7, 4)))
     every = max(1, len(periods) // 8)
-    x_labels = [(xs[p], p) for i, p in enumerate(periods) if i % every == 0]
+    shown = [p for i, p in enumerate(periods) if i % every == 0]
+    x_labels = [(xs[p], p, _anchor(i, len(shown))) for i, p in enumerate(shown)]
     y_labels = [(y_of(v), f"{v} %") for v in (0, 25, 50, 75, 100)]
     return LineChart(title, width, height, left, top, right, bottom, x_labels, y_labels, lines)
 
@@ -146,7 +154,7 @@ class Timeline:
     lane_top: int
     lanes: list[Lane]
     events: list[Mark]
-    ticks: list[tuple[float, str]]
+    ticks: list[tuple[float, str, str]]  # x, text, text-anchor
     now_x: float
 
 
@@ -207,12 +215,10 @@ def clock_timeline(
                 f"due {stamp(due)}",
             )
         )
+    instants_shown = [first + (last - first) * i / 4 for i in range(5)]
     ticks = [
-        (
-            x_of(first + (last - first) * i / 4),
-            (first + (last - first) * i / 4).strftime("%m-%d %H:%M"),
-        )
-        for i in range(5)
+        (x_of(at), at.strftime("%m-%d %H:%M"), _anchor(i, len(instants_shown)))
+        for i, at in enumerate(instants_shown)
     ]
     events = [Mark(x_of(at), f"{stamp(at)}: {what}") for at, what in event_times]
     height = lane_top + max(len(lanes), 1) * lane_height + 30

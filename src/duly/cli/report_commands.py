@@ -1,4 +1,5 @@
-"""`duly report ...` and `duly whatif`: compliance, SLA log and attribution over event files."""
+"""`duly report ...` and `duly whatif`: compliance, SLA log, attribution and the customer's
+monthly report over event files."""
 
 from __future__ import annotations
 
@@ -29,11 +30,16 @@ from duly.core.reports import (
     rate_outcomes,
     sla_log,
 )
+from duly.service.errors import ServiceError
 from duly.service.event_files import EventFileError
 from duly.service.history import read_history_columns
+from duly.service.monthly_report import monthly_report, render_monthly_document, write_pdf
 
 report_app = typer.Typer(
-    help="Reports over event files: compliance, the SLA log, and where the time went.",
+    help=(
+        "Reports over event files: compliance, the SLA log, where the time went, and the "
+        "customer's monthly report."
+    ),
     no_args_is_help=True,
 )
 
@@ -223,6 +229,71 @@ def attribution_command(
     sla = _config(config)
     table = _clocks(sla, events, _now(now), strict, agreement, metric, attribution=True)
     emit(attribution(table), fmt)
+
+
+@report_app.command("monthly")
+def monthly_command(
+    config: ConfigOption,
+    events: EventsOption,
+    agreement: Annotated[
+        str, typer.Option("--agreement", "-a", help="The agreement to report on (its id).")
+    ],
+    month: Annotated[
+        str, typer.Option("--month", help="The month, like 2026-03 (counted in --tz).")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="The HTML file to write; default AGREEMENT-MONTH.html."),
+    ] = None,
+    pdf: Annotated[
+        Path | None,
+        typer.Option("--pdf", help="Also print the report to this PDF file (needs Chromium)."),
+    ] = None,
+    ticket_url: Annotated[
+        str,
+        typer.Option(
+            "--ticket-url",
+            help="Link each ticket: a URL with {id}, like https://desk.example.com/tickets/{id}.",
+        ),
+    ] = "",
+    now: NowOption = None,
+    tz: TzOption = "UTC",
+    strict: StrictOption = False,
+) -> None:
+    """The customer's monthly report as one standalone HTML file (and a PDF with --pdf).
+
+    Targets against results per metric and priority, rate targets, a day-by-day chart, every
+    missed target with its ticket, and the service credit owed under the agreement's credits.
+    """
+    sla = _config(config)
+    if agreement not in {a.id for a in sla.agreements}:
+        known = ", ".join(a.id for a in sla.agreements) or "none"
+        raise fail(f"--agreement: no agreement {agreement!r} in {config} (known: {known})")
+    zone, at = _zone(tz), _now(now)
+    table = _clocks(sla, events, at, strict, [agreement])
+    try:
+        report = monthly_report(table, sla, agreement, month, zone, now=at)
+        html = render_monthly_document(report, ticket_url=ticket_url)
+    except ServiceError as exc:
+        option = {"month": "--month", "ticket_url": "--ticket-url"}.get(exc.field or "", "")
+        message = exc.message.replace(f"{exc.field}:", f"{option}:", 1) if option else exc.message
+        raise fail(message) from exc
+    target = out or Path(f"{agreement}-{month}.html")
+    target.write_text(html, encoding="utf-8")
+    summary = report["summary"]
+    credits = report["credits"]
+    owed = ""
+    if credits is not None:
+        amount = credits["amount_text"] or f"{credits['credit_pct']:g} %"
+        owed = f"; credit owed: {amount}" if credits["owed"] else "; no credit owed"
+    met = "no decided clocks" if summary["met_pct"] is None else f"{summary['met_pct']:g} % met"
+    typer.echo(f"wrote {target}: {summary['total']} measured, {met}{owed}")
+    if pdf is not None:
+        try:
+            write_pdf(target, pdf)
+        except ServiceError as exc:
+            raise fail(exc.message) from exc
+        typer.echo(f"wrote {pdf}")
 
 
 def whatif(

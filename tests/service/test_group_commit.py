@@ -198,3 +198,33 @@ def test_a_request_the_database_refuses_fails_alone_and_the_rest_of_its_group_is
     with db.read() as connection:
         assert stored.ticket(connection, "T-3") is None
         assert stored.ticket(connection, "T-4") is not None
+
+
+def test_two_writers_on_one_ticket_at_once_both_succeed_and_the_clocks_include_both(db, configs):
+    # A second Database is what a second API process has: its own engine and its own group.
+    other = Database(db.url.render_as_string(hide_password=False))
+    try:
+        first = [created("e1", "T-1", mon(9))]
+        ingest(db, configs, first, mon(12))
+        mine = request(db, configs, [reply("e2", "T-1", mon(10))])
+        theirs = lambda: ingest(other, ConfigCache(), [reply("e3", "T-1", mon(11))], mon(12))  # noqa: E731
+        outcomes = [None, None]
+        with writes_held(db):
+            threads = [
+                threading.Thread(target=lambda: outcomes.__setitem__(0, safely(mine))),
+                threading.Thread(target=lambda: outcomes.__setitem__(1, safely(theirs))),
+            ]
+            for thread in threads:
+                thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.dispose()
+
+    assert [(o.new, o.duplicates) for o in outcomes] == [(1, 0), (1, 0)]
+    everything = [*first, reply("e2", "T-1", mon(10)), reply("e3", "T-1", mon(11))]
+    assert stored_clocks(db, "T-1") == core_clocks(db, configs, everything, "T-1")
+    with db.read() as connection:
+        row = stored.ticket(connection, "T-1")
+    assert row is not None
+    assert row.events == 3

@@ -49,6 +49,7 @@ def rederive(
     """
     if not tickets:
         return 0
+    stored.lock_tickets(connection, tickets)
     if fresh is None:
         fresh = {}
         bodies = event_log.event_bodies(connection, tickets)

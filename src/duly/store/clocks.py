@@ -6,11 +6,13 @@ transaction that stored the event that changed them.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Select,
     and_,
@@ -36,6 +38,7 @@ __all__ = [
     "finished_clock_keys",
     "insert_clocks",
     "insert_crossings",
+    "lock_tickets",
     "mark_breached",
     "open_tickets",
     "queue",
@@ -60,7 +63,7 @@ def _key_columns() -> tuple[Any, ...]:
 
 # The statements re-deriving runs on every write, built once: building and keying a statement
 # costs more than running it on a few rows, and these run several times per ingested request.
-_NAMES = bindparam("names", expanding=True)
+_NAMES: BindParameter[list[str]] = bindparam("names", expanding=True)
 _FINISHED = select(*_key_columns()).where(
     _CLOCKS.c.ticket.in_(_NAMES),
     _CLOCKS.c.stop_us.is_not(None),
@@ -75,6 +78,29 @@ _FIRED = select(_ALERTS.c.alert_key).where(
 _INSERT_CLOCKS = _CLOCKS.insert()
 _INSERT_CROSSINGS = _CROSSINGS.insert()
 _INSERT_TICKETS = _TICKETS.insert()
+
+
+def lock_tickets(connection: Connection, tickets: Collection[str]) -> None:
+    """Hold the tickets until the transaction ends, so two processes never re-derive one at once.
+
+    Re-deriving deletes and re-inserts a ticket's rows: two PostgreSQL transactions doing it for
+    the same ticket would each miss the other's new event, or collide on the ticket's key.
+    Transaction-scoped advisory locks, taken in one order, serialise them without deadlock;
+    SQLite has a single writer already.
+    """
+    if connection.dialect.name != "postgresql" or not tickets:
+        return
+    keys = sorted({_lock_key(name) for name in tickets})
+    connection.exec_driver_sql(
+        "SELECT pg_advisory_xact_lock(k)"
+        " FROM (SELECT unnest(%(keys)s::bigint[]) AS k ORDER BY 1) AS s",
+        {"keys": keys},
+    )
+
+
+def _lock_key(name: str) -> int:
+    digest = hashlib.blake2b(f"duly.ticket:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def finished_clock_keys(

@@ -95,6 +95,7 @@ def queue_page(
     group: str = "",
     assignee: str = "",
     cursor: str | None = None,
+    limit: int = PAGE_SIZE,
 ) -> HTMLResponse:
     chosen = dict(
         zip(_FILTERS, (agreement, policy, metric, priority, group, assignee), strict=True)
@@ -110,10 +111,12 @@ def queue_page(
     )
     now = ctx.now()
     try:
-        page = clock_queue(ctx.db, ctx.configs, where, now, PAGE_SIZE, cursor)
+        page = clock_queue(ctx.db, ctx.configs, where, now, limit, cursor)
     except ServiceError as exc:
         return problem(request, 422, exc.message, session)
-    kept = {k: v for k, v in chosen.items() if v}
+    kept: dict[str, str | int] = {k: v for k, v in chosen.items() if v}
+    if limit != PAGE_SIZE:
+        kept["limit"] = limit
     return render(
         request,
         "queue.html",

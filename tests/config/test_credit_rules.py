@@ -1,12 +1,17 @@
 """Service credits as code: a fee and tiers load into ``Credits``, or every problem is named."""
 
+import re
 import textwrap
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from duly.config import ConfigError, Problem, load_config, load_config_text
 from duly.core.agreements import Credits, CreditTier, Fee
+from duly.core.clock_table import ClockTable
+from duly.core.clocks import Clock
+from duly.core.credits import month_credit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -182,3 +187,54 @@ def test_credits_that_are_not_a_mapping_are_refused():
     yaml = with_credits("").replace("credits:\n", "credits: 10%\n")
     problems = problems_in(yaml)
     assert [(p.line, p.field) for p in problems] == [(3, "agreements[0].credits")]
+
+
+def test_the_configuration_docs_credits_example_loads_and_owes_what_the_docs_say():
+    docs = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    (section,) = [
+        b
+        for b in re.findall(r"```yaml\n(.*?)```", docs, flags=re.DOTALL)
+        if b.startswith("credits:")
+    ]
+    yaml = (
+        "agreements:\n  - id: gold\n"
+        + textwrap.indent(section, "    ")
+        + "    policies: [{id: all, targets: {resolution: 8h}}]\n"
+    )
+    credits = load_config_text(yaml).agreements[0].credits
+    assert credits is not None
+    assert credits.fee == Fee(12000.0, "EUR")
+
+    # The docs: 85 % owes 1,200 EUR, 92 % owes 600 EUR, 95 % owes nothing.
+    agreement = load_config_text(yaml).agreements[0]
+    owed = [
+        month_credit(month_of(met, 100 - met), agreement, "2026-03").amount for met in (85, 92, 95)
+    ]
+    assert owed == [1200.0, 600.0, 0.0]
+
+
+def month_of(met: int, missed: int) -> ClockTable:
+    """``met`` met and ``missed`` breached resolution clocks of gold, started in March 2026."""
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    return ClockTable.from_clocks(
+        Clock(
+            ticket=f"T-{i}",
+            agreement="gold",
+            policy="all",
+            metric="resolution",
+            cycle=1,
+            priority="high",
+            calendar="24x7",
+            target_s=3600.0,
+            start=start,
+            due=start + timedelta(hours=1),
+            stop=start + timedelta(hours=2),
+            state="met" if i < met else "breached",
+            breached_at=None,
+            business_elapsed_s=0.0,
+            calendar_elapsed_s=0.0,
+            paused_s=0.0,
+            remaining_s=0.0,
+        )
+        for i in range(met + missed)
+    )

@@ -16,7 +16,7 @@ PAGES = {
     "agreements": ("/agreements", "Agreements"),
     "agreement": ("/agreements/gold", "Gold support"),
     "alerts": ("/alerts", "Alerts"),
-    "monthly-report": ("/reports/monthly?agreement=gold&month=2026-02", "Monthly report"),
+    "monthly-report-form": ("/reports/monthly", "Monthly report"),
 }
 
 
@@ -148,3 +148,18 @@ def test_signing_in_with_a_good_token_opens_the_page_asked_for(tab, dashboard):
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Strict"
     assert page.evaluate("document.cookie") == ""
+
+
+def test_the_monthly_report_is_shown_for_the_agreement_and_month_picked(tab, dashboard):
+    session = tab("viewer")
+    page = session.open("/reports/monthly")
+    month = dashboard.clock.now.strftime("%Y-%m")
+    page.get_by_label("Agreement").select_option("gold")
+    page.get_by_label("Month").fill(month)
+    page.get_by_role("button", name="Show report").click()
+    page.wait_for_url(re.compile(rf"agreement=gold&month={month}"))
+    report = page.frame_locator("iframe.report")
+    report.locator("body").wait_for()
+    assert "Gold support" in report.locator("body").inner_text()
+    session.screenshot("monthly-report")
+    assert session.errors == []

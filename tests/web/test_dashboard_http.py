@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from duly.service.monthly_report import render_monthly_html
 from web.dashboard_server import dead_letter_one
 
 PAGES = ["/", "/compliance", "/agreements", "/agreements/gold", "/alerts", "/reports/monthly"]
@@ -303,3 +304,24 @@ def test_a_wrong_monthly_report_choice_is_refused_by_name(dashboard, query, mess
     answer = dashboard.client("viewer").get("/reports/monthly", params=query)
     assert answer.status_code == 422
     assert message in answer.text
+
+
+def test_the_monthly_report_document_is_the_services_report_linking_to_ticket_pages(dashboard):
+    month = dashboard.clock.now.strftime("%Y-%m")
+    query = {"agreement": "gold", "month": month}
+    answer = dashboard.client("viewer").get("/reports/monthly/document", params=query)
+    assert answer.status_code == 200
+    ctx = dashboard.ctx
+    expected = render_monthly_html(
+        ctx.db, ctx.configs, "gold", month, ctx.now(), ticket_url=f"{dashboard.url}/tickets/{{id}}"
+    )
+    assert answer.text == expected
+    page = dashboard.client("viewer").get("/reports/monthly", params=query).text
+    assert 'src="/reports/monthly/document?agreement=gold&amp;month=' in page
+
+
+def test_the_monthly_report_document_refuses_a_wrong_month(dashboard):
+    query = {"agreement": "gold", "month": "March"}
+    answer = dashboard.client("viewer").get("/reports/monthly/document", params=query)
+    assert answer.status_code == 422
+    assert "is not a month" in answer.text

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from datetime import timedelta
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -13,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from duly.service.catalogue import agreements
 from duly.service.errors import ServiceError
+from duly.service.monthly_report import render_monthly_html
 from duly.web.pages import problem, render
 from duly.web.sessions import Ctx, SignedIn
 
@@ -29,15 +29,6 @@ _DOCUMENT_HEADERS: Final = {
     "frame-ancestors 'self'",
     "X-Content-Type-Options": "nosniff",
 }
-
-
-def _renderer() -> Any | None:
-    """The report renderer from the service, where this build has it."""
-    try:
-        module = importlib.import_module("duly.service.monthly_report")
-    except ModuleNotFoundError:
-        return None
-    return module.render_monthly_html
 
 
 def _checked(agreement: str, month: str, known: list[str]) -> str | None:
@@ -57,7 +48,7 @@ def monthly_page(
     today = ctx.now().date()
     default_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     error = _checked(agreement, month, known) if agreement or month else None
-    show = bool(agreement and month and error is None and _renderer() is not None)
+    show = bool(agreement and month and error is None)
     return render(
         request,
         "monthly.html",
@@ -67,7 +58,6 @@ def monthly_page(
         agreement=agreement,
         month=month or default_month,
         error=error,
-        available=_renderer() is not None,
         document=(
             "/reports/monthly/document?" + urlencode({"agreement": agreement, "month": month})
         )
@@ -82,13 +72,13 @@ def monthly_document(
 ) -> HTMLResponse:
     """The report alone, as ``duly report monthly`` writes it (to print or save)."""
     error = _checked(agreement, month, [a["id"] for a in agreements(ctx.db, ctx.configs)])
-    renderer = _renderer()
     if error:
         return problem(request, 422, error, session)
-    if renderer is None:
-        return problem(request, 404, "The monthly report is not part of this build.", session)
+    ticket_url = f"{request.base_url}tickets/{{id}}"
     try:
-        html = renderer(ctx.db, ctx.configs, agreement, month, ctx.now())
+        html = render_monthly_html(
+            ctx.db, ctx.configs, agreement, month, ctx.now(), ticket_url=ticket_url
+        )
     except ServiceError as exc:
         return problem(request, 404 if exc.code == "not_found" else 422, exc.message, session)
-    return HTMLResponse(str(html), headers=_DOCUMENT_HEADERS)
+    return HTMLResponse(html, headers=_DOCUMENT_HEADERS)

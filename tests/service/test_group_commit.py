@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests.service.test_ingest_service import CONFIG, created, mon, reply, snapshot
 
 from duly.core.clocks import evaluate_ticket
 from duly.service.clock_rows import row_to_clock
@@ -23,6 +22,7 @@ from duly.service.event_files import event_from_mapping
 from duly.service.ingest import IngestResult, ingest, progress
 from duly.store import clocks as stored
 from duly.store.database import Database
+from service.test_ingest_service import CONFIG, created, mon, reply, snapshot
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def test_two_writers_on_one_ticket_at_once_both_succeed_and_the_clocks_include_b
         ingest(db, configs, first, mon(12))
         mine = request(db, configs, [reply("e2", "T-1", mon(10))])
         theirs = lambda: ingest(other, ConfigCache(), [reply("e3", "T-1", mon(11))], mon(12))  # noqa: E731
-        outcomes = [None, None]
+        outcomes: list[Any] = [None, None]
         with writes_held(db):
             threads = [
                 threading.Thread(target=lambda: outcomes.__setitem__(0, safely(mine))),

@@ -146,10 +146,6 @@ def test_an_admin_retry_queues_the_dead_deliveries_again(dashboard):
     assert "1 dead delivery queued again" in client.get(answer.headers["location"]).text
 
 
-@pytest.mark.xfail(
-    reason="service: retry_alert looks for any alert older than the id, so an unknown id above "
-    "the newest one is found and answered with 0 deliveries queued"
-)
 def test_retrying_an_alert_that_does_not_exist_is_a_404_page(dashboard):
     client = dashboard.client("admin")
     csrf = client.get("/alerts").text.split('name="csrf" value="')[1].split('"')[0]

@@ -14,6 +14,7 @@ from duly.service.configs import ConfigCache
 from duly.service.errors import InvalidError, NotFoundError
 from duly.store import alerts as stored_alerts
 from duly.store import clocks as stored
+from duly.store import events as event_log
 from duly.store.clocks import ClockFilter
 from duly.store.database import Database
 
@@ -24,6 +25,7 @@ __all__ = [
     "decode_cursor",
     "list_alerts",
     "log_report",
+    "ticket_events",
     "ticket_view",
 ]
 
@@ -57,6 +59,14 @@ def ticket_view(db: Database, configs: ConfigCache, name: str, now: datetime) ->
         "config_version": row.config_version,
         "clocks": [live_clock(c, config, now) for c in clocks],
     }
+
+
+def ticket_events(db: Database, name: str) -> list[dict[str, Any]]:
+    """The ticket's stored events as they were sent, in replay order (time, then id)."""
+    with db.read() as connection:
+        bodies = event_log.event_bodies(connection, [name]).get(name, [])
+    events = [json.loads(body) for body in bodies]
+    return sorted(events, key=lambda e: (datetime.fromisoformat(e["at"]), e["id"]))
 
 
 def encode_cursor(due_us: int, row_id: int) -> str:

@@ -21,6 +21,7 @@ from duly.store.tables import AlertRow, ChannelRow, DeliveryRow
 __all__ = [
     "AlertFilter",
     "Claimed",
+    "alert_exists",
     "alerts",
     "channel",
     "channels",
@@ -179,6 +180,11 @@ def record_attempt(
         .values(**values)
     )
     return int(connection.execute(statement).rowcount) == 1
+
+
+def alert_exists(connection: Connection, alert_id: int) -> bool:
+    statement = select(_ALERTS.c.id).where(_ALERTS.c.id == alert_id)
+    return connection.execute(statement).first() is not None
 
 
 def retry_alert(connection: Connection, alert_id: int, now_us: int) -> int:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from duly.service.context import Context
 from duly.service.errors import ServiceError
-from duly.service.queries import ticket_view
-from duly.store import events as event_log
+from duly.service.queries import ticket_events, ticket_view
 from duly.web.charts import clock_timeline, parse_instant
 from duly.web.pages import problem, render
 from duly.web.queue import display_state
@@ -20,18 +17,6 @@ from duly.web.sessions import Ctx, SignedIn
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-
-
-def _ticket_events(ctx: Context, name: str) -> list[dict[str, Any]]:
-    """The ticket's stored events in time order, as they were sent.
-
-    The service offers no use case for one ticket's events yet, so this reads the event log's
-    repository directly (no SQL here); it moves behind a service function when there is one.
-    """
-    with ctx.db.read() as connection:
-        bodies = event_log.event_bodies(connection, [name]).get(name, [])
-    events = [json.loads(body) for body in bodies]
-    return sorted(events, key=lambda e: (parse_instant(e["at"]), e["id"]))
 
 
 def _what(event: dict[str, Any]) -> str:
@@ -51,7 +36,7 @@ def ticket_page(request: Request, session: SignedIn, ctx: Ctx, name: str) -> HTM
     except ServiceError as exc:
         status = 404 if exc.code == "not_found" else 422
         return problem(request, status, exc.message, session)
-    events = _ticket_events(ctx, name)
+    events = ticket_events(ctx.db, name)
     for event in events:
         event["what"] = _what(event)
     clocks = [

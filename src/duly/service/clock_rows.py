@@ -8,10 +8,15 @@ queue read a minute later shows a minute less remaining without re-deriving any 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from duly.core.agreements import SlaConfig
+from duly.core.clock_table import NAT, Categorical, ClockTable
 from duly.core.clocks import Attribution, Clock, Pause
 from duly.store.tables import ClockRow
 
@@ -143,8 +148,25 @@ def _parse(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def live_clock(row: ClockRow, config: SlaConfig, now: datetime) -> dict[str, Any]:
-    """The clock as of ``now``, as the API and dashboard show it.
+class _StoredClock(Protocol):
+    """What the live figures are worked out from: a ``ClockRow`` or a plain result row."""
+
+    state: str
+    business_elapsed_s: float
+    remaining_s: float
+    breached_at_us: int | None
+    evaluated_at_us: int
+    stop_us: int | None
+    calendar: str
+    target_s: float
+    due_us: int
+    calendar_elapsed_s: float
+
+
+def _live(
+    row: _StoredClock, config: SlaConfig, now: datetime
+) -> tuple[str, float, float, int | None, float]:
+    """State, business elapsed, remaining, breached-at and calendar elapsed as of ``now``.
 
     A finished or paused clock is as stored. An active one has run on since it was evaluated:
     its business time grows by what its calendar counts between then and now, and it is breached
@@ -168,6 +190,92 @@ def live_clock(row: ClockRow, config: SlaConfig, now: datetime) -> dict[str, Any
     calendar_elapsed = row.calendar_elapsed_s
     if row.stop_us is None and evaluated is not None and now > evaluated:
         calendar_elapsed += (now - evaluated).total_seconds()
+    return state, round(business, 6), round(remaining, 6), breached_at, round(calendar_elapsed, 6)
+
+
+def live_table(rows: Sequence[Any], config: SlaConfig, now: datetime) -> ClockTable:
+    """Stored clocks (result rows with ``REPORT_COLUMNS``) as of ``now``, as a report table.
+
+    Built column by column from plain rows: a report over every stored clock must not pay for
+    an ORM object and a ``Clock`` per row. Attribution is not loaded (no report here uses it).
+    """
+    n = len(rows)
+    lives = [_live(r, config, now) for r in rows]
+    text = {
+        name: Categorical.from_values([getattr(r, column) for r in rows])
+        for name, column in _TEXT_COLUMNS.items()
+    }
+    text["state"] = Categorical.from_values([live[0] for live in lives])
+
+    def instants(values: Iterable[int | None]) -> npt.NDArray[np.int64]:
+        return np.fromiter((NAT if v is None else v for v in values), dtype=np.int64, count=n)
+
+    def numbers(values: Iterable[float]) -> npt.NDArray[np.float64]:
+        return np.fromiter(values, dtype=np.float64, count=n)
+
+    empty = Categorical(np.zeros(0, dtype=np.int32), ())
+    return ClockTable(
+        text=text,
+        instants={
+            "start": instants(r.start_us for r in rows),
+            "due": instants(r.due_us for r in rows),
+            "stop": instants(r.stop_us for r in rows),
+            "breached_at": instants(live[3] for live in lives),
+        },
+        numbers={
+            "target_s": numbers(r.target_s for r in rows),
+            "business_elapsed_s": numbers(live[1] for live in lives),
+            "calendar_elapsed_s": numbers(live[4] for live in lives),
+            "paused_s": numbers(r.paused_s for r in rows),
+            "remaining_s": numbers(live[2] for live in lives),
+        },
+        cycle=np.fromiter((r.cycle for r in rows), dtype=np.int32, count=n),
+        held_row=np.zeros(0, dtype=np.int64),
+        held_group=empty,
+        held_assignee=empty,
+        held_s=np.zeros(0, dtype=np.float64),
+    )
+
+
+#: Table columns and the stored columns they come from (the rest are live or numeric).
+_TEXT_COLUMNS: Final = {
+    "ticket": "ticket",
+    "agreement": "agreement",
+    "policy": "policy",
+    "metric": "metric",
+    "priority": "priority",
+    "group": "group_name",
+    "assignee": "assignee",
+    "organization": "organization",
+    "channel": "channel",
+    "calendar": "calendar",
+}
+#: The stored columns ``live_table`` reads.
+REPORT_COLUMNS: Final = (
+    *_TEXT_COLUMNS.values(),
+    "state",
+    "start_us",
+    "due_us",
+    "stop_us",
+    "breached_at_us",
+    "target_s",
+    "business_elapsed_s",
+    "calendar_elapsed_s",
+    "paused_s",
+    "remaining_s",
+    "cycle",
+    "evaluated_at_us",
+)
+
+
+def live_clock(row: ClockRow, config: SlaConfig, now: datetime) -> dict[str, Any]:
+    """The clock as of ``now``, as the API and dashboard show it.
+
+    A finished or paused clock is as stored. An active one has run on since it was evaluated:
+    its business time grows by what its calendar counts between then and now, and it is breached
+    once ``now`` reaches its due.
+    """
+    state, business, remaining, breached_at, calendar_elapsed = _live(row, config, now)
     return {
         "id": row.id,
         "ticket": row.ticket,
@@ -184,10 +292,10 @@ def live_clock(row: ClockRow, config: SlaConfig, now: datetime) -> dict[str, Any
         "stop": _iso(from_us(row.stop_us)),
         "state": state,
         "breached_at": _iso(from_us(breached_at)),
-        "business_elapsed_s": round(business, 6),
-        "calendar_elapsed_s": round(calendar_elapsed, 6),
+        "business_elapsed_s": business,
+        "calendar_elapsed_s": calendar_elapsed,
         "paused_s": row.paused_s,
-        "remaining_s": round(remaining, 6),
+        "remaining_s": remaining,
         "group": row.group_name,
         "assignee": row.assignee,
         "organization": row.organization,

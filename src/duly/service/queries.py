@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from duly.core.clock_table import ClockTable, only
+from duly.core.clock_table import ClockTable
 from duly.core.reports import compliance, sla_log
-from duly.service.clock_rows import from_us, live_clock, row_to_clock, to_us
+from duly.service.clock_rows import REPORT_COLUMNS, from_us, live_clock, live_table, to_us
 from duly.service.configs import ConfigCache
 from duly.service.errors import InvalidError, NotFoundError
 from duly.store import alerts as stored_alerts
@@ -118,14 +118,17 @@ def clock_table(
 
     ``start_from``/``start_to`` keep clocks that started in ``[from, to)``.
     """
+    where = ClockFilter(agreements=tuple(agreements), metrics=tuple(metrics))
     with db.read() as connection:
-        rows = stored.all_clocks(connection, ClockFilter())
+        rows = stored.clock_columns(
+            connection,
+            REPORT_COLUMNS,
+            where,
+            None if start_from is None else to_us(start_from),
+            None if start_to is None else to_us(start_to),
+        )
         config = configs.current(connection).config
-    lo = None if start_from is None else to_us(start_from)
-    hi = None if start_to is None else to_us(start_to)
-    kept = [r for r in rows if (lo is None or r.start_us >= lo) and (hi is None or r.start_us < hi)]
-    table = ClockTable.from_clocks(row_to_clock(r, config, now) for r in kept)
-    return only(only(table, "agreement", list(agreements)), "metric", list(metrics))
+    return live_table(rows, config, now)
 
 
 def compliance_report(

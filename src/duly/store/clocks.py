@@ -32,6 +32,7 @@ __all__ = [
     "ClockFilter",
     "all_clocks",
     "all_tickets",
+    "clock_columns",
     "clock_counts",
     "clocks_of",
     "delete_derived",
@@ -253,6 +254,23 @@ def clock_counts(connection: Connection) -> dict[str, int]:
     """How many clocks are in each state (for the metrics endpoint)."""
     statement = select(_CLOCKS.c.state, func.count()).group_by(_CLOCKS.c.state)
     return {state: int(n) for state, n in connection.execute(statement)}
+
+
+def clock_columns(
+    connection: Connection,
+    columns: Sequence[str],
+    where: ClockFilter,
+    start_from_us: int | None = None,
+    start_to_us: int | None = None,
+) -> Sequence[Any]:
+    """Plain result rows of ``columns`` (readable by name), for reports over many clocks;
+    ``start_from_us``/``start_to_us`` keep clocks that started in ``[from, to)``."""
+    statement = _filtered(select(*(_CLOCKS.c[name] for name in columns)), where)
+    if start_from_us is not None:
+        statement = statement.where(_CLOCKS.c.start_us >= start_from_us)
+    if start_to_us is not None:
+        statement = statement.where(_CLOCKS.c.start_us < start_to_us)
+    return connection.execute(statement.order_by(_CLOCKS.c.id)).all()
 
 
 def all_clocks(connection: Connection, where: ClockFilter) -> list[ClockRow]:

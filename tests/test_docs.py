@@ -52,3 +52,13 @@ def test_the_readme_names_the_two_commands_that_ci_and_users_run():
     assert "python3 dev.py test" in README
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python3 dev.py test" in ci
+
+
+def test_every_setting_read_from_the_environment_is_documented():
+    docs = README + "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md"))
+    code = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "src").rglob("*.py"))
+    code += (ROOT / "tests" / "databases.py").read_text(encoding="utf-8")
+    settings = set(re.findall(r"DULY_[A-Z_]+", code))
+    assert "DULY_DATABASE_URL" in settings
+    for name in sorted(settings):
+        assert f"`{name}`" in docs, f"setting {name} is not documented"

@@ -300,3 +300,42 @@ def test_a_running_monitor_fires_and_delivers_on_its_own(
         monitor.stop()
     kinds = sorted(json.loads(r.body)["type"] for r in http_receiver.requests)
     assert kinds == ["sla.breach", "sla.warning"]
+
+
+CAPPED = """\
+agreements:
+  - id: support
+    alerts: {warning: [], breach: []}
+    policies:
+      - id: all
+        targets:
+          resolution: {within: 1h, warn: [50%], pause_on: [pending], max_pause: 1h}
+"""
+
+
+def test_a_paused_clock_runs_again_when_its_pause_cap_runs_out_and_then_breaches(
+    ctx: Context, clock: Clock, monitors: list[Monitor]
+) -> None:
+    put_config(ctx.db, ctx.configs, CAPPED, "test", T0)
+    waiting = {
+        "id": "T-1-p",
+        "ticket": "T-1",
+        "at": (T0 + timedelta(minutes=10)).isoformat(),
+        "type": "ticket.updated",
+        "fields": {"status": "pending"},
+    }
+    ingest(ctx.db, ctx.configs, [created("T-1", T0), waiting], T0 + timedelta(minutes=15))
+    monitor = new_monitor(monitors, ctx)
+    clock.at = T0 + timedelta(minutes=69)
+    assert monitor.fire_due() == 0
+    assert ticket_view(ctx.db, ctx.configs, "T-1", clock.at)["clocks"][0]["state"] == "paused"
+    # The cap runs out at 10:10 (paused at 09:10 for an hour): the clock runs again by itself,
+    # with the 50 minutes it had left, so it warns at 10:30 and breaches at 11:00.
+    clock.at = T0 + timedelta(minutes=70, seconds=1)
+    assert monitor.fire_due() == 0
+    [running] = ticket_view(ctx.db, ctx.configs, "T-1", clock.at)["clocks"]
+    assert (running["state"], running["due"]) == ("active", "2026-03-02T11:00:00Z")
+    clock.at = T0 + timedelta(hours=2)
+    assert monitor.fire_due() == 2
+    due = sorted((str(a["kind"]), str(a["due_at"])) for a in alerts_of(ctx))
+    assert due == [("breach", "2026-03-02T11:00:00Z"), ("warning", "2026-03-02T10:30:00Z")]

@@ -26,7 +26,10 @@ from typing import Final, Literal
 from duly.core.agreements import AlertRules, SlaConfig, Target, Warning
 from duly.core.clocks import Clock
 
-__all__ = ["Crossing", "CrossingKind", "alert_schedule", "rules_for"]
+#: Pause causes ``max_pause`` does not cap (as the engine has them).
+_UNCAPPED: Final = frozenset({"solved", "other_team"})
+
+__all__ = ["Crossing", "CrossingKind", "alert_schedule", "resumes_at", "rules_for"]
 
 CrossingKind = Literal["warning", "breach", "escalation"]
 #: States of a clock that still runs: only these cross anything.
@@ -88,6 +91,22 @@ def alert_schedule(clock: Clock, config: SlaConfig) -> tuple[Crossing, ...]:
     return tuple(
         sorted(crossings.values(), key=lambda c: (c.at, _KIND_ORDER[c.kind], c.level, c.key))
     )
+
+
+def resumes_at(clock: Clock, config: SlaConfig) -> datetime | None:
+    """When a paused clock runs again by itself: its pause reaches the target's ``max_pause``.
+
+    No event marks that moment, so whoever stores clocks must re-derive the ticket then (and
+    only then does the clock get a due and crossings again). None for a clock that is not
+    paused, has no cap, or waits for a reason the cap does not apply to (solved, another team).
+    """
+    if clock.stop is not None or clock.state != "paused" or not clock.pauses:
+        return None
+    pause = clock.pauses[-1]
+    if pause.end is not None or pause.cause in _UNCAPPED:
+        return None
+    cap = _target_of(config, clock).max_pause
+    return None if cap is None else pause.start + timedelta(seconds=cap)
 
 
 def _target_of(config: SlaConfig, clock: Clock) -> Target:

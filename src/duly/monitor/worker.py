@@ -24,6 +24,7 @@ from duly.service.alert_channels import alert_message, load_channel
 from duly.service.channels import ChannelError
 from duly.service.clock_rows import to_us
 from duly.service.context import Context
+from duly.service.derive import rederive
 from duly.store import alerts as outbox
 from duly.store import clocks as stored_clocks
 from duly.store.alerts import Claimed
@@ -70,12 +71,21 @@ class Monitor:
     # ------------------------------------------------------------------ firing
 
     def fire_due(self) -> int:
-        """Fire every crossing due now; how many alerts were new."""
-        now_us = to_us(self.ctx.now())
+        """Fire every crossing due now; how many alerts were new.
+
+        First, tickets whose paused clocks reached their ``max_pause`` are re-derived, so a
+        clock that runs again gets its due and its crossings before anything is fired.
+        """
+        now = self.ctx.now()
+        now_us = to_us(now)
         fired = 0
         while True:
             with self.ctx.db.write() as connection:
                 stored_clocks.mark_breached(connection, now_us)
+                resumed = outbox.take_due_resumptions(connection, now_us)
+                if resumed:
+                    loaded = self.ctx.configs.current(connection)
+                    rederive(connection, resumed, loaded, now)
                 batch = outbox.fire_due_crossings(connection, now_us)
             fired += len(batch)
             if len(batch) < 500:

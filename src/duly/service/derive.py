@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection
 
-from duly.core.alerts import alert_schedule
+from duly.core.alerts import alert_schedule, resumes_at
 from duly.core.clocks import Clock, evaluate_history
 from duly.core.events import Event
 from duly.core.tickets import TicketHistory, replay
@@ -22,6 +22,7 @@ from duly.service.configs import LoadedConfig
 from duly.service.event_files import event_from_mapping
 from duly.store import clocks as stored
 from duly.store import events as event_log
+from duly.store.alerts import RESUME
 
 __all__ = ["rederive", "ticket_row"]
 
@@ -107,6 +108,19 @@ def _crossings(clock: Clock, loaded: LoadedConfig) -> Iterable[dict[str, Any]]:
         }
     )
     key = clock_key(clock)
+    resume = resumes_at(clock, loaded.config)
+    if resume is not None:
+        # Not an alert: the moment the ticket must be re-derived, because the clock runs again.
+        yield {
+            "alert_key": f"{key}|resume:{to_us(resume)}",
+            "ticket": clock.ticket,
+            "at_us": to_us(resume),
+            "kind": RESUME,
+            "threshold": f"resume:{to_us(resume)}",
+            "level": 0,
+            "notify": "[]",
+            "clock": identity,
+        }
     for crossing in alert_schedule(clock, loaded.config):
         yield {
             "alert_key": f"{key}|{crossing.key}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, delete, func, select, update
 
@@ -19,6 +19,7 @@ from duly.store.dialect import insert_ignoring_conflicts
 from duly.store.tables import AlertRow, ChannelRow, DeliveryRow
 
 __all__ = [
+    "RESUME",
     "AlertFilter",
     "Claimed",
     "alert_exists",
@@ -34,12 +35,34 @@ __all__ = [
     "put_channel",
     "record_attempt",
     "retry_alert",
+    "take_due_resumptions",
 ]
 
 _CROSSINGS = tables.CROSSINGS
 _ALERTS = tables.ALERTS
 _DELIVERIES = tables.DELIVERIES
 _CHANNELS = tables.CHANNELS
+
+
+#: The kind of crossing that is no alert: a paused clock's cap runs out and its ticket must be
+#: re-derived (the clock runs again, with a due and alerts of its own).
+RESUME: Final = "resume"
+
+
+def take_due_resumptions(connection: Connection, now_us: int, limit: int = 500) -> list[str]:
+    """Remove the resumptions due by ``now_us`` and return their tickets, to be re-derived in
+    the same transaction (a failure puts them back)."""
+    statement = (
+        select(_CROSSINGS.c.id, _CROSSINGS.c.ticket)
+        .where(_CROSSINGS.c.kind == RESUME, _CROSSINGS.c.at_us <= now_us)
+        .order_by(_CROSSINGS.c.at_us)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    due = connection.execute(statement).all()
+    if due:
+        connection.execute(delete(_CROSSINGS).where(_CROSSINGS.c.id.in_([i for i, _ in due])))
+    return sorted({ticket for _, ticket in due})
 
 
 def fire_due_crossings(connection: Connection, now_us: int, limit: int = 500) -> list[int]:
@@ -50,7 +73,7 @@ def fire_due_crossings(connection: Connection, now_us: int, limit: int = 500) ->
     """
     statement = (
         select(_CROSSINGS)
-        .where(_CROSSINGS.c.at_us <= now_us)
+        .where(_CROSSINGS.c.at_us <= now_us, _CROSSINGS.c.kind != RESUME)
         .order_by(_CROSSINGS.c.at_us)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -3,10 +3,12 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from duly.config import load_config
 from duly.core.batch import EventColumns, evaluate_batch
+from duly.service import event_columns
 from duly.service.event_columns import read_columns
 from duly.service.event_files import read_events, write_events
 from duly.service.history import read_history, read_history_columns
@@ -89,3 +91,46 @@ def test_a_file_the_columns_cannot_vouch_for_is_left_to_the_line_reader(tmp_path
     assert read_columns([path]) is None, why
     history = read_history_columns([path])
     assert history.columns is None  # read line by line: problems come with line numbers
+
+
+def test_parquet_and_json_lines_read_together_as_line_by_line(tmp_path):
+    # Parquet's text columns arrive as dictionaries, JSON Lines' as text: both make one history.
+    table = synthetic_history(60, seed=3)
+    first, second = tmp_path / "a.parquet", tmp_path / "b.jsonl"
+    write_history(table.slice(0, 200), first)
+    write_history(table.slice(200), second)
+    fast = read_columns([first, second])
+    assert fast is not None
+    exact = read_history([first, second])
+    assert fast.lines == exact.lines == table.num_rows
+    assert log(evaluate_batch(fast.columns, CONFIG, NOW)) == log(
+        evaluate_batch(EventColumns.from_events(exact.events), CONFIG, NOW)
+    )
+
+
+def test_parquet_text_with_many_values_is_encoded_afresh(tmp_path, monkeypatch):
+    monkeypatch.setattr(event_columns, "_SMALL_DICTIONARIES", 0)
+    path = tmp_path / "history.parquet"
+    write_history(synthetic_history(100, seed=5), path)
+    fast = read_columns([path])
+    assert fast is not None
+    exact = read_history([path])
+    assert log(evaluate_batch(fast.columns, CONFIG, NOW)) == log(
+        evaluate_batch(EventColumns.from_events(exact.events), CONFIG, NOW)
+    )
+
+
+@pytest.mark.parametrize(
+    ("ids", "distinct"),
+    [
+        (["e1", "e2", "e10", ""], True),
+        (["event-000001-x", "event-000001-y", "event-000001"], True),
+        (["event-000001-x", "event-000001-y", "event-000001-x"], False),
+        # Equal ids followed by different bytes in the buffer: only their own bytes count.
+        (["ab", "c", "ab", "d"], False),
+        (["abcdefgh", "i", "abcdefgh", "j"], False),
+        (["abcdefgh", "abcdefghi"], True),
+    ],
+)
+def test_repeated_ids_are_told_from_distinct_ones(ids, distinct):
+    assert event_columns._all_distinct(pa.array(ids)) is distinct

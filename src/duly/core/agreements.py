@@ -268,6 +268,25 @@ class Agreement:
                 return self.alerts if self.alerts is not None else _NO_ALERTS
         raise KeyError(f"agreement {self.id!r} has no policy {policy_id!r}")
 
+    @cached_property
+    def fields_read(self) -> tuple[str, ...]:
+        """Every field its scope and policies look at, sorted: a step that changes none of them
+        keeps the policy of the step before (kept, because every ticket asks)."""
+        names: set[str] = set()
+        for condition in (self.scope, *(p.when for p in self.policies)):
+            if condition is not None:
+                names |= condition.fields()
+        return tuple(sorted(names))
+
+    @cached_property
+    def metrics(self) -> tuple[str, ...]:
+        """The metrics its policies have targets for, in order of first mention."""
+        seen: dict[str, None] = {}
+        for policy in self.policies:
+            for target in policy.targets:
+                seen.setdefault(target.metric, None)
+        return tuple(seen)
+
     def in_force_on(self, day: date) -> bool:
         """Whether the agreement binds tickets created on ``day`` (drafts never do)."""
         if self.status == "draft":

@@ -19,7 +19,7 @@ The rules where DESIGN.md leaves a choice, all documented in docs/clocks.md:
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -27,7 +27,14 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final
 
-from duly.core.agreements import DEFAULT_PAUSE_ON, Agreement, Policy, SlaConfig, Target
+from duly.core.agreements import (
+    CUMULATIVE_METRICS,
+    DEFAULT_PAUSE_ON,
+    Agreement,
+    Policy,
+    SlaConfig,
+    Target,
+)
 from duly.core.calendar import Calendar
 from duly.core.events import Event
 from duly.core.metrics import Cycle, cycles_of
@@ -112,43 +119,65 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
     """Clocks of a replayed ticket (the batch path replays once and calls this)."""
     ranks = config.ranks
     created_on = history.created_at.astimezone(UTC).date()
+    steps = history.steps
+    # Policies and targets change only at steps whose event sets a field some agreement reads,
+    # or the priority: they are decided there, and hold until the next such step.
+    watched = frozenset(("priority", *(f for a in config.agreements for f in a.fields_read)))
+    changes = [
+        0,
+        *(i for i in range(1, len(steps)) if not watched.isdisjoint(steps[i].event.fields)),
+    ]
+    priorities = [steps[i].state.get("priority") for i in changes]
     cycles: dict[str, list[Cycle]] = {}
     clocks: list[Clock] = []
     for agreement in config.agreements:
         if not agreement.in_force_on(created_on):
             continue
-        fields = _fields_read(agreement)
-        read = frozenset(fields)
-        decided: dict[tuple[Any, ...], Policy | None] = {}
-        policies: list[Policy | None] = []
-        for step in history.steps:
-            if policies and read.isdisjoint(step.event.fields):
-                policies.append(policies[-1])  # nothing the agreement reads changed
-                continue
-            # Steps that agree on every field the agreement reads get the same policy.
-            key = tuple(_hashable(step.state.get(f)) for f in fields)
-            if key not in decided:
-                decided[key] = _policy_at(agreement, step, ranks)
-            policies.append(decided[key])
-        if all(p is None for p in policies):
+        policies = _policies(agreement, steps, changes, ranks)
+        if policies is None:
             continue
-        for metric in _metrics_of(agreement):
-            if metric not in cycles:
-                cycles[metric] = cycles_of(metric, history, config.custom_metrics, ranks)
-            for cycle in cycles[metric]:
+        for metric in agreement.metrics:
+            # The cumulative metrics share their one cycle.
+            key = _CUMULATIVE if metric in CUMULATIVE_METRICS else metric
+            if key not in cycles:
+                cycles[key] = cycles_of(metric, history, config.custom_metrics, ranks)
+            if not cycles[key]:
+                continue
+            phases = _Phases(changes, policies, _targets(policies, metric, priorities))
+            for cycle in cycles[key]:
                 clocks.extend(
-                    _clocks_of_cycle(agreement, metric, cycle, history, policies, config, now)
+                    _clocks_of_cycle(agreement, metric, cycle, history, phases, config, now)
                 )
     return clocks
 
 
-def _fields_read(agreement: Agreement) -> tuple[str, ...]:
-    """Every field the agreement's scope and policies look at."""
-    names: set[str] = set()
-    for condition in (agreement.scope, *(p.when for p in agreement.policies)):
-        if condition is not None:
-            names |= condition.fields()
-    return tuple(sorted(names))
+_CUMULATIVE: Final = "(cumulative)"
+
+
+def _policies(
+    agreement: Agreement,
+    steps: tuple[Step, ...],
+    changes: list[int],
+    ranks: Mapping[str, Mapping[str, int]] | None,
+) -> list[Policy | None] | None:
+    """The agreement's policy from each of the ``changes`` steps on; None if it never has one."""
+    fields = agreement.fields_read
+    read = frozenset(fields)
+    decided: dict[tuple[Any, ...], Policy | None] = {}
+    policies: list[Policy | None] = []
+    for i in changes:
+        step = steps[i]
+        if policies and read.isdisjoint(step.event.fields):
+            policies.append(policies[-1])  # nothing the agreement reads changed
+            continue
+        # Steps that agree on every field the agreement reads get the same policy.
+        key = tuple(_hashable(step.state.get(f)) for f in fields)
+        if key not in decided:
+            decided[key] = _policy_at(agreement, step, ranks)
+        policies.append(decided[key])
+    if all(p is None for p in policies):
+        return None
+    return policies
 
 
 def _hashable(value: Any) -> Any:
@@ -166,12 +195,27 @@ def _policy_at(
     return None
 
 
-def _metrics_of(agreement: Agreement) -> list[str]:
-    seen: dict[str, None] = {}
-    for policy in agreement.policies:
-        for target in policy.targets:
-            seen.setdefault(target.metric, None)
-    return list(seen)
+_Found = tuple[Target, float] | None
+
+
+def _targets(policies: list[Policy | None], metric: str, priorities: list[Any]) -> list[_Found]:
+    """The metric's target and its seconds under each policy and priority (None: none)."""
+    found: list[_Found] = []
+    for i, (policy, priority) in enumerate(zip(policies, priorities, strict=True)):
+        if i and policy is policies[i - 1] and priority == priorities[i - 1]:
+            found.append(found[-1])
+        else:
+            found.append(_target_of(policy, metric, priority))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Phases:
+    """From each step in ``changes`` on, until the next: the policy and the metric's target."""
+
+    changes: list[int]
+    policies: list[Policy | None]
+    targets: list[_Found]
 
 
 def _target_of(policy: Policy | None, metric: str, priority: Any) -> tuple[Target, float] | None:
@@ -198,22 +242,25 @@ def _clocks_of_cycle(
     metric: str,
     cycle: Cycle,
     history: TicketHistory,
-    policies: list[Policy | None],
+    phases: _Phases,
     config: SlaConfig,
     now: datetime,
 ) -> list[Clock]:
     """Split a cycle into clocks by the targets in force while it ran, and measure each."""
     end = cycle.stop if cycle.stop is not None else now
     steps = history.steps
-    first = max(i for i, s in enumerate(steps) if s.at <= cycle.start)
+    # The last step at or before the start (cycles start at steps: there is one), and the phase
+    # it is in; then the steps where a phase begins (between them nothing changes).
+    first = max(bisect_right(history.times, cycle.start) - 1, 0)
+    changes = phases.changes
+    k = bisect_right(changes, first) - 1
+    walk = zip([first, *changes[k + 1 :]], phases.policies[k:], phases.targets[k:], strict=True)
     done: list[tuple[_Running, datetime | None, str]] = []  # clock, stop, how it ended
     running: _Running | None = None
-    for i in range(first, len(steps)):
+    for i, policy, found in walk:
         at = max(steps[i].at, cycle.start)
         if i > first and at >= end:
             break
-        policy = policies[i]
-        found = _target_of(policy, metric, steps[i].state.get("priority"))
         if found is None or policy is None:
             if running is not None:
                 done.append((running, at, "cancelled"))
@@ -359,7 +406,7 @@ def _measure(
         state = "breached"
     else:
         state = "paused" if paused_now else "active"
-    current = history.steps[-1].state if stop is None else _state_at(history.steps, stop)
+    current = history.steps[-1].state if stop is None else _state_at(history, stop)
     return _new_clock(
         ticket=history.ticket,
         agreement=agreement.id,
@@ -405,7 +452,7 @@ def _new_clock(**values: Any) -> Clock:
     """
     assert values.keys() == _CLOCK_FIELDS
     clock = object.__new__(Clock)
-    clock.__dict__.update(values)
+    object.__setattr__(clock, "__dict__", values)  # the keyword dict is this call's own
     return clock
 
 
@@ -420,14 +467,9 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _state_at(steps: tuple[Step, ...], at: datetime) -> Mapping[str, Any]:
+def _state_at(history: TicketHistory, at: datetime) -> Mapping[str, Any]:
     """The ticket's state just before ``at`` (what it was while the clock ran)."""
-    state = steps[0].state
-    for step in steps:
-        if step.at >= at:
-            break
-        state = step.state
-    return state
+    return history.steps[max(bisect_left(history.times, at) - 1, 0)].state
 
 
 Span = tuple[datetime, datetime, str | None, Mapping[str, Any]]
@@ -452,10 +494,15 @@ def _spans(
     i = max(bisect_right(history.times, start) - 1, 0)
     while i <= last:
         step = steps[i]
-        if step.at > end:
+        at = step.at
+        if at > end:
             break
-        a = max(step.at, start)
-        b = min(steps[i + 1].at, end) if i < last else end
+        a = start if start > at else at
+        if i < last:
+            following = steps[i + 1].at
+            b = end if end < following else following
+        else:
+            b = end
         if a < b or (running and i == last and a == b == end):
             spans.append((a, b, cause(step), step.state))
         i += 1

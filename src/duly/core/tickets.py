@@ -8,7 +8,7 @@ reduce to one ordered list of states before any SLA rule looks at them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
@@ -55,7 +55,10 @@ class TicketHistory:
     created_by: str | None
     steps: tuple[Step, ...]
     #: The steps' times, in order (for bisecting).
-    times: tuple[datetime, ...] = ()
+    times: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "times", tuple(step.at for step in self.steps))
 
     @property
     def state(self) -> Mapping[str, Any]:
@@ -108,5 +111,4 @@ def replay(
         created_at=created.at,
         created_by=created.actor,
         steps=tuple(steps),
-        times=tuple(step.at for step in steps),
     )

@@ -1,7 +1,7 @@
 """One demo dashboard server for the web tests, and Chromium driven by Playwright."""
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -15,6 +15,7 @@ from duly.store.database import Database
 from web.dashboard_server import (
     ARTIFACTS,
     CHROMIUM_ARGS,
+    OVERDUE_TICKET,
     Dashboard,
     add_fresh_ticket,
     chromium,
@@ -32,6 +33,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     ctx = Context(db, ConfigCache(), clock)
     admin = seed_demo(ctx)
     add_fresh_ticket(ctx)
+    add_fresh_ticket(ctx, OVERDUE_TICKET, timedelta(hours=5))
     fire_alerts(ctx)
     tokens = make_tokens(ctx, admin, clock.now)
     try:

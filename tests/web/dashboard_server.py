@@ -24,6 +24,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 #: A gold urgent ticket opened two minutes before the demo's now: its first reply is due in
 #: about 28 minutes, so its countdown shows seconds ticking.
 FRESH_TICKET = "FRESH-1"
+#: A gold urgent ticket five hours old and never answered: its warnings, breaches and
+#: escalations (whose targets run around the clock) are all due, so there are deliveries to
+#: fail whatever the time of day the tests run at.
+OVERDUE_TICKET = "OVERDUE-1"
 
 
 def chromium() -> str | None:
@@ -57,12 +61,13 @@ class Dashboard:
         return client
 
 
-def add_fresh_ticket(ctx: Context) -> None:
+def add_fresh_ticket(ctx: Context, name: str = FRESH_TICKET, age: timedelta | None = None) -> None:
+    """A gold urgent ticket opened ``age`` ago (two minutes by default)."""
     now = ctx.now()
     event = {
-        "id": f"{FRESH_TICKET}-created",
-        "ticket": FRESH_TICKET,
-        "at": (now - timedelta(minutes=2)).isoformat(),
+        "id": f"{name}-created",
+        "ticket": name,
+        "at": (now - (age or timedelta(minutes=2))).isoformat(),
         "type": "ticket.created",
         "actor": "customer",
         "fields": {

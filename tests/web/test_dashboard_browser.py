@@ -106,23 +106,24 @@ def test_a_viewer_is_offered_no_retry_even_for_a_dead_delivery(tab, dashboard):
 
 def test_an_admin_retries_a_dead_delivery_from_the_alerts_page(tab, dashboard):
     dead = dead_letter_one(dashboard.ctx)
+    # Earlier tests may have failed another delivery of the same alert: all go back.
+    dead_count = delivery_states(dashboard, dead).count("dead")
+    assert dead_count >= 1
     session = tab("admin")
     page = session.open("/alerts?delivery=dead")
     page.get_by_role("button", name=f"Retry the dead deliveries of alert {dead}").click()
     page.wait_for_url(re.compile(rf"retried={dead}"))
-    assert "1 dead delivery queued again" in page.locator("#retry-status").inner_text()
-    alerts = dashboard.api().get("/api/v1/alerts", params={"ticket": page_ticket(dashboard, dead)})
-    states = [
-        d["state"] for a in alerts.json()["alerts"] if a["id"] == dead for d in a["deliveries"]
-    ]
-    assert "dead" not in states
+    noun = "delivery" if dead_count == 1 else "deliveries"
+    status = page.locator("#retry-status").inner_text()
+    assert f"{dead_count} dead {noun} queued again" in status
+    assert "dead" not in delivery_states(dashboard, dead)
     session.screenshot("alerts-after-retry")
     assert session.errors == []
 
 
-def page_ticket(dashboard, alert_id):
+def delivery_states(dashboard, alert_id):
     alerts = dashboard.api().get("/api/v1/alerts", params={"limit": 1000}).json()["alerts"]
-    return next(a["ticket"] for a in alerts if a["id"] == alert_id)
+    return [d["state"] for a in alerts if a["id"] == alert_id for d in a["deliveries"]]
 
 
 def test_signing_in_with_a_bad_token_fails_with_a_message(tab):

@@ -139,11 +139,16 @@ def test_an_admin_retry_queues_the_dead_deliveries_again(dashboard):
     page = client.get("/alerts?delivery=dead").text
     assert f'action="/alerts/{dead}/retry"' in page
     csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    # Earlier tests may have failed another delivery of the same alert: all go back.
+    dead_count = retry_states(dashboard, dead).count("dead")
+    assert dead_count >= 1
     answer = client.post(f"/alerts/{dead}/retry", data={"csrf": csrf})
     assert answer.status_code == 303
-    assert answer.headers["location"] == f"/alerts?retried={dead}&requeued=1"
+    assert answer.headers["location"] == f"/alerts?retried={dead}&requeued={dead_count}"
     assert "dead" not in retry_states(dashboard, dead)
-    assert "1 dead delivery queued again" in client.get(answer.headers["location"]).text
+    shown = client.get(answer.headers["location"]).text
+    noun = "delivery" if dead_count == 1 else "deliveries"
+    assert f"{dead_count} dead {noun} queued again" in shown
 
 
 def test_retrying_an_alert_that_does_not_exist_is_a_404_page(dashboard):

@@ -5,6 +5,7 @@ Times are in Stockholm, on CET (UTC+1) in March 2026; Monday 2 March is the firs
 hours and a resolution 8; the stricter version 2 gives 15 minutes and 4 hours.
 """
 
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from duly.service.config_changes import (
     reevaluate,
 )
 from duly.service.configs import ConfigCache, sha256_of
-from duly.service.errors import InvalidError, NotFoundError
+from duly.service.errors import ConflictError, InvalidError, NotFoundError
 from duly.service.ingest import ingest
 from duly.store import clocks as stored
 from duly.store.database import Database
@@ -266,3 +267,38 @@ def test_an_invalid_preview_is_refused_with_the_field(running, configs):
     with pytest.raises(InvalidError) as refused:
         preview_config(running, configs, V2.replace("within: 4h", "within: soon"), mon(12))
     assert refused.value.field == "agreements[0].policies[0].targets.resolution.within"
+
+
+def test_two_configs_stored_at_the_same_moment_leave_the_second_a_conflict(db, configs):
+    if db.is_sqlite:
+        pytest.skip("SQLite writers take turns, so two versions cannot race for a number")
+    put_config(db, configs, V1, "alice", mon(8))
+    outcome: list[object] = []
+    # Another process is storing version 2 and has not committed yet.
+    with db.engine.connect() as other, other.begin():
+        other.execute(
+            sa.text(
+                "INSERT INTO config_versions (version, text, sha256, created_at_us, created_by)"
+                " VALUES (2, :text, :sha, 0, 'carol')"
+            ),
+            {"text": V2, "sha": sha256_of(V2)},
+        )
+
+        def send() -> None:
+            try:
+                outcome.append(put_config(db, configs, V2, "bob", mon(9)))
+            except ConflictError as exc:
+                outcome.append(exc)
+
+        racer = threading.Thread(target=send)
+        racer.start()
+        racer.join(1.0)  # it waits on the other transaction's row
+        assert racer.is_alive()
+    racer.join(30)
+    [error] = outcome
+    assert isinstance(error, ConflictError)
+    assert error.field == "config"
+    assert [(v["version"], v["created_by"]) for v in list_versions(db)] == [
+        (2, "carol"),
+        (1, "alice"),
+    ]

@@ -14,12 +14,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from duly.service.errors import InvalidError, NotFoundError, ServiceError
+from duly.service.errors import ConflictError, InvalidError, NotFoundError, ServiceError
 
 __all__ = ["ApiError", "error_body", "install_error_handlers"]
 
 #: The status of each service refusal; an unknown code is the client's fault too.
-_SERVICE_STATUS: Final = {InvalidError.code: 422, NotFoundError.code: 404}
+_SERVICE_STATUS: Final = {
+    InvalidError.code: 422,
+    NotFoundError.code: 404,
+    ConflictError.code: 409,
+}
 #: Stable codes for statuses Starlette raises itself (unknown route, wrong method).
 _HTTP_CODES: Final = {
     400: "malformed",
@@ -27,6 +31,7 @@ _HTTP_CODES: Final = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from duly.config.errors import ConfigError
 from duly.core.agreements import SlaConfig
 from duly.core.batch import EventColumns, evaluate_batch
@@ -13,7 +15,7 @@ from duly.core.reports import compare
 from duly.service.clock_rows import to_us
 from duly.service.configs import ConfigCache, LoadedConfig, parse_config, sha256_of
 from duly.service.derive import rederive
-from duly.service.errors import InvalidError, NotFoundError
+from duly.service.errors import ConflictError, InvalidError, NotFoundError
 from duly.service.stored_history import stored_events
 from duly.store import clocks as stored_clocks
 from duly.store import configs as stored
@@ -62,15 +64,23 @@ def put_config(
     if not text.strip():
         raise InvalidError("config: the body is empty; send the SLA-as-code YAML", "config")
     _parse_or_refuse(text, 0)
-    with db.write() as connection:
-        version = stored.add_config_version(connection, text, sha256_of(text), to_us(now), sent_by)
-        loaded = LoadedConfig(version, text, parse_config(text, version))
-        tickets = (
-            stored_clocks.all_tickets(connection)
-            if reevaluate_all
-            else stored_clocks.open_tickets(connection)
-        )
-        written = rederive(connection, tickets, loaded, now, keep_finished=not reevaluate_all)
+    try:
+        with db.write() as connection:
+            version = stored.add_config_version(
+                connection, text, sha256_of(text), to_us(now), sent_by
+            )
+            loaded = LoadedConfig(version, text, parse_config(text, version))
+            tickets = (
+                stored_clocks.all_tickets(connection)
+                if reevaluate_all
+                else stored_clocks.open_tickets(connection)
+            )
+            written = rederive(connection, tickets, loaded, now, keep_finished=not reevaluate_all)
+    except IntegrityError as exc:
+        # Another config was stored under the same number a moment ago; nothing of this one is.
+        raise ConflictError(
+            "config: another version was stored at the same moment; send it again", "config"
+        ) from exc
     configs.current_after_write(loaded)
     return ConfigAccepted(version=version, tickets=len(tickets), clocks=written)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InvalidError", "NotFoundError", "ServiceError"]
+__all__ = ["ConflictError", "InvalidError", "NotFoundError", "ServiceError"]
 
 
 class ServiceError(Exception):
@@ -24,3 +24,9 @@ class InvalidError(ServiceError):
 
 class NotFoundError(ServiceError):
     code = "not_found"
+
+
+class ConflictError(ServiceError):
+    """Someone else changed the same thing at the same moment; sending it again is safe."""
+
+    code = "conflict"

@@ -95,19 +95,14 @@ def core_clock(items: list[dict], metric: str, now: datetime):
     return clock
 
 
-def agrees_with_core(live: dict, core, *, paused: bool = False) -> None:
-    """The live figures are the core's as of the same instant.
-
-    A paused clock is shown as stored (``live_clock``'s contract): its business figures are the
-    core's, but the paused time and the due it pushes out are those of when it was evaluated.
-    """
+def agrees_with_core(live: dict, core) -> None:
+    """The live figures are the core's as of the same instant."""
     assert live["state"] == core.state
     assert live["business_elapsed_s"] == pytest.approx(core.business_elapsed_s)
     assert live["calendar_elapsed_s"] == pytest.approx(core.calendar_elapsed_s)
     assert live["remaining_s"] == pytest.approx(core.remaining_s)
-    if not paused:
-        assert live["paused_s"] == pytest.approx(core.paused_s)
-        assert live["due"] == core.due.isoformat().replace("+00:00", "Z")
+    assert live["paused_s"] == pytest.approx(core.paused_s)
+    assert live["due"] == core.due.isoformat().replace("+00:00", "Z")
     expected_breach = None if core.breached_at is None else to_us(core.breached_at)
     assert (None if live["breached_at"] is None else to_us(parse(live["breached_at"]))) == (
         expected_breach
@@ -198,7 +193,9 @@ def test_an_active_clock_counts_no_closed_hours_and_is_breached_once_now_passes_
     assert (just_before["state"], just_before["remaining_s"]) == ("active", 0)
 
 
-def test_a_paused_clock_keeps_its_business_figures_while_calendar_time_runs_on(db, configs):
+def test_a_paused_clock_keeps_its_business_figures_and_its_due_moves_out_while_it_waits(
+    db, configs
+):
     items = [created("T-1", mon(9)), status("T-1", 2, mon(10), "pending")]
     ingest(db, configs, items, mon(11))
     row = stored_clock(db, "T-1", "resolution")
@@ -210,8 +207,10 @@ def test_a_paused_clock_keeps_its_business_figures_while_calendar_time_runs_on(d
     assert live["business_elapsed_s"] == 1 * H
     assert live["remaining_s"] == 7 * H
     assert live["calendar_elapsed_s"] == 27 * H
-    assert live["paused_s"] == row.paused_s == 1 * H
-    agrees_with_core(live, core_clock(items, "resolution", tue(12)), paused=True)
+    # Paused from Monday 10:00 to Tuesday 12:00: 7 business hours on Monday, 3 on Tuesday.
+    assert row.paused_s == 1 * H
+    assert live["paused_s"] == 10 * H
+    agrees_with_core(live, core_clock(items, "resolution", tue(12)))
 
 
 def test_a_finished_clock_is_shown_as_stored(db, configs):

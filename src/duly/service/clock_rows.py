@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -92,15 +92,15 @@ def row_to_clock(
 ) -> Clock:
     """The stored clock as a core ``Clock``; brought up to ``now`` when a config is given."""
     if config is not None and now is not None:
-        live = live_clock(row, config, now)
-        row = ClockRow(
-            **{c: getattr(row, c) for c in _ROW_COLUMNS},
-        )
-        row.state = live["state"]
-        row.business_elapsed_s = live["business_elapsed_s"]
-        row.calendar_elapsed_s = live["calendar_elapsed_s"]
-        row.remaining_s = live["remaining_s"]
-        row.breached_at_us = None if live["breached_at"] is None else row.due_us
+        live = _live(row, config, now)
+        row = ClockRow(**{c: getattr(row, c) for c in _ROW_COLUMNS})
+        row.state = live.state
+        row.business_elapsed_s = live.business_s
+        row.calendar_elapsed_s = live.calendar_s
+        row.remaining_s = live.remaining_s
+        row.breached_at_us = live.breached_at_us
+        row.due_us = live.due_us
+        row.paused_s = live.paused_s
     start, due = from_us(row.start_us), from_us(row.due_us)
     assert start is not None
     assert due is not None
@@ -154,6 +154,7 @@ class _StoredClock(Protocol):
     state: str
     business_elapsed_s: float
     remaining_s: float
+    paused_s: float
     breached_at_us: int | None
     evaluated_at_us: int
     stop_us: int | None
@@ -163,34 +164,59 @@ class _StoredClock(Protocol):
     calendar_elapsed_s: float
 
 
-def _live(
-    row: _StoredClock, config: SlaConfig, now: datetime
-) -> tuple[str, float, float, int | None, float]:
-    """State, business elapsed, remaining, breached-at and calendar elapsed as of ``now``.
+class _Live(NamedTuple):
+    state: str
+    business_s: float
+    remaining_s: float
+    breached_at_us: int | None
+    calendar_s: float
+    due_us: int
+    paused_s: float
 
-    A finished or paused clock is as stored. An active one has run on since it was evaluated:
-    its business time grows by what its calendar counts between then and now, and it is breached
-    once ``now`` reaches its due.
+
+def _live(row: _StoredClock, config: SlaConfig, now: datetime) -> _Live:
+    """The clock's figures as of ``now``, as the core would give them for the same events.
+
+    A finished clock is as stored. An active one has run on since it was evaluated: its business
+    time grows by what its calendar counts between then and now, and it is breached once ``now``
+    reaches its due. A paused one has waited on: the business time since then is paused time,
+    and pushes its due out by as much.
     """
     state = row.state
-    business = row.business_elapsed_s
-    remaining = row.remaining_s
-    breached_at = row.breached_at_us
+    business, remaining, paused = row.business_elapsed_s, row.remaining_s, row.paused_s
+    breached_at, due = row.breached_at_us, row.due_us
     evaluated = from_us(row.evaluated_at_us)
-    if row.stop_us is None and state in ("active", "breached") and evaluated is not None:
+    running = row.stop_us is None and evaluated is not None and now > evaluated
+    if running and state in ("active", "breached", "paused"):
+        assert evaluated is not None
         try:
             calendar = config.calendar(row.calendar)
         except KeyError:  # a clock of an older config whose calendar is gone
             calendar = None
-        if calendar is not None and now > evaluated:
-            business += calendar.between(evaluated, now)
-            remaining = row.target_s - business
-        if state == "active" and to_us(now) >= row.due_us:
-            state, breached_at = "breached", row.due_us
+        if calendar is not None:
+            counted = calendar.between(evaluated, now)
+            if state == "paused":
+                paused += counted
+                moved = calendar.add(from_us(due) or now, counted)
+                due = to_us(moved)
+            else:
+                business += counted
+                remaining = row.target_s - business
+    if row.stop_us is None and state == "active" and to_us(now) >= due:
+        state, breached_at = "breached", due
     calendar_elapsed = row.calendar_elapsed_s
-    if row.stop_us is None and evaluated is not None and now > evaluated:
+    if running:
+        assert evaluated is not None
         calendar_elapsed += (now - evaluated).total_seconds()
-    return state, round(business, 6), round(remaining, 6), breached_at, round(calendar_elapsed, 6)
+    return _Live(
+        state,
+        round(business, 6),
+        round(remaining, 6),
+        breached_at,
+        round(calendar_elapsed, 6),
+        due,
+        round(paused, 6),
+    )
 
 
 def live_table(rows: Sequence[Any], config: SlaConfig, now: datetime) -> ClockTable:
@@ -205,7 +231,7 @@ def live_table(rows: Sequence[Any], config: SlaConfig, now: datetime) -> ClockTa
         name: Categorical.from_values([getattr(r, column) for r in rows])
         for name, column in _TEXT_COLUMNS.items()
     }
-    text["state"] = Categorical.from_values([live[0] for live in lives])
+    text["state"] = Categorical.from_values([live.state for live in lives])
 
     def instants(values: Iterable[int | None]) -> npt.NDArray[np.int64]:
         return np.fromiter((NAT if v is None else v for v in values), dtype=np.int64, count=n)
@@ -218,16 +244,16 @@ def live_table(rows: Sequence[Any], config: SlaConfig, now: datetime) -> ClockTa
         text=text,
         instants={
             "start": instants(r.start_us for r in rows),
-            "due": instants(r.due_us for r in rows),
+            "due": instants(live.due_us for live in lives),
             "stop": instants(r.stop_us for r in rows),
-            "breached_at": instants(live[3] for live in lives),
+            "breached_at": instants(live.breached_at_us for live in lives),
         },
         numbers={
             "target_s": numbers(r.target_s for r in rows),
-            "business_elapsed_s": numbers(live[1] for live in lives),
-            "calendar_elapsed_s": numbers(live[4] for live in lives),
-            "paused_s": numbers(r.paused_s for r in rows),
-            "remaining_s": numbers(live[2] for live in lives),
+            "business_elapsed_s": numbers(live.business_s for live in lives),
+            "calendar_elapsed_s": numbers(live.calendar_s for live in lives),
+            "paused_s": numbers(live.paused_s for live in lives),
+            "remaining_s": numbers(live.remaining_s for live in lives),
         },
         cycle=np.fromiter((r.cycle for r in rows), dtype=np.int32, count=n),
         held_row=np.zeros(0, dtype=np.int64),
@@ -275,7 +301,7 @@ def live_clock(row: ClockRow, config: SlaConfig, now: datetime) -> dict[str, Any
     its business time grows by what its calendar counts between then and now, and it is breached
     once ``now`` reaches its due.
     """
-    state, business, remaining, breached_at, calendar_elapsed = _live(row, config, now)
+    live = _live(row, config, now)
     return {
         "id": row.id,
         "ticket": row.ticket,
@@ -288,14 +314,14 @@ def live_clock(row: ClockRow, config: SlaConfig, now: datetime) -> dict[str, Any
         "calendar": row.calendar,
         "target_s": row.target_s,
         "start": _iso(from_us(row.start_us)),
-        "due": _iso(from_us(row.due_us)),
+        "due": _iso(from_us(live.due_us)),
         "stop": _iso(from_us(row.stop_us)),
-        "state": state,
-        "breached_at": _iso(from_us(breached_at)),
-        "business_elapsed_s": business,
-        "calendar_elapsed_s": calendar_elapsed,
-        "paused_s": row.paused_s,
-        "remaining_s": remaining,
+        "state": live.state,
+        "breached_at": _iso(from_us(live.breached_at_us)),
+        "business_elapsed_s": live.business_s,
+        "calendar_elapsed_s": live.calendar_s,
+        "paused_s": live.paused_s,
+        "remaining_s": live.remaining_s,
         "group": row.group_name,
         "assignee": row.assignee,
         "organization": row.organization,

@@ -190,3 +190,13 @@ def test_tiny_tables_match_the_reference(size: int) -> None:
     table = random_table(5, size)
     for by in BYS:
         assert repr(compliance(table, by)) == repr(reference_compliance(table, by))
+
+
+@pytest.mark.parametrize("by", [(), ("agreement",)])
+def test_negative_zeros_and_nans_sort_as_the_reference_sorts_them(by: tuple[str, ...]) -> None:
+    table = random_table(6, 3000)
+    for name in ("business_elapsed_s", "calendar_elapsed_s"):
+        column = table.numbers[name]
+        column[::7] = -0.0
+        column[::97] = np.nan
+    assert repr(compliance(table, by)) == repr(reference_compliance(table, by))

@@ -240,16 +240,23 @@ def _stats(
         return {s: [None] * n for s in _STATS}
     # Sort by value, then stably by group (a radix sort on small integers): each group's values
     # end up together and in order.
-    by_value = np.argsort(values)
-    group_type = np.int16 if n < 1 << 15 else np.int64
-    order = by_value[np.argsort(groups[by_value].astype(group_type), kind="stable")]
-    v = values[order]
+    if n == 1 and not _has_ambiguous_ties(values):
+        # One group (the report's default): sorting the values alone is several times faster
+        # than an argsort, and gives the very same array when equal values are equal bits.
+        v = np.sort(values)
+        sorted_groups = groups
+    else:
+        by_value = np.argsort(values)
+        group_type = np.int16 if n < 1 << 15 else np.int64
+        order = by_value[np.argsort(groups[by_value].astype(group_type), kind="stable")]
+        v = values[order]
+        sorted_groups = groups[order]
     counts = np.bincount(groups, minlength=n)
     filled = np.flatnonzero(counts)
     size = counts[filled]
     first = (np.cumsum(counts) - counts)[filled]
     # Summed in the sorted order, as the statistics always were, so the averages agree to the bit.
-    sums = np.bincount(groups[order], weights=v, minlength=n)[filled]
+    sums = np.bincount(sorted_groups, weights=v, minlength=n)[filled]
     found = {
         "avg": sums / size,
         "median": _percentiles(v, first, size, 0.5),
@@ -265,6 +272,12 @@ def _stats(
             column[i] = x
         out[stat] = column
     return out
+
+
+def _has_ambiguous_ties(values: npt.NDArray[np.float64]) -> bool:
+    """Whether values that sort as equal may differ in bits (-0.0 and 0.0, NaNs): then which
+    one a sort puts first depends on the algorithm, and only the argsort keeps past results."""
+    return bool(np.isnan(values).any() or np.signbit(values[values == 0]).any())
 
 
 def _percentiles(

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from duly.service.catalogue import agreements
@@ -139,11 +139,7 @@ From = Annotated[str, Query(alias="from")]
 To = Annotated[str, Query(alias="to")]
 
 
-@router.get("/compliance")
-def compliance_page(
-    request: Request,
-    session: SignedIn,
-    ctx: Ctx,
+def _asked(
     period: str = "month",
     split: Split = None,
     agreement: str = "",
@@ -151,10 +147,32 @@ def compliance_page(
     start_from: From = "",
     start_to: To = "",
     tz: str = "UTC",
+) -> _Ask | ServiceError:
+    """The form's question, or what is wrong with it: each page renders a refusal its own way."""
+    try:
+        return _ask(period, split, agreement, metric, start_from, start_to, tz)
+    except ServiceError as exc:
+        return exc
+
+
+Asked = Annotated[_Ask | ServiceError, Depends(_asked)]
+
+
+def _answer(ctx: Ctx, asked: _Ask | ServiceError) -> tuple[_Ask, list[dict[str, Any]]]:
+    if isinstance(asked, ServiceError):
+        raise asked
+    return asked, _rows(ctx, asked)
+
+
+@router.get("/compliance")
+def compliance_page(
+    request: Request,
+    session: SignedIn,
+    ctx: Ctx,
+    asked: Asked,
 ) -> HTMLResponse:
     try:
-        ask = _ask(period, split, agreement, metric, start_from, start_to, tz)
-        rows = _rows(ctx, ask)
+        ask, rows = _answer(ctx, asked)
     except ServiceError as exc:
         return problem(request, 422, exc.message, session)
     choices = filter_choices(agreements(ctx.db, ctx.configs))
@@ -177,18 +195,11 @@ def compliance_csv(
     request: Request,
     session: SignedIn,
     ctx: Ctx,
-    period: str = "month",
-    split: Split = None,
-    agreement: str = "",
-    metric: str = "",
-    start_from: From = "",
-    start_to: To = "",
-    tz: str = "UTC",
+    asked: Asked,
 ) -> Response:
     """The table as CSV, in the columns and format of the API's ``?format=csv``."""
     try:
-        ask = _ask(period, split, agreement, metric, start_from, start_to, tz)
-        rows = _rows(ctx, ask)
+        ask, rows = _answer(ctx, asked)
     except ServiceError as exc:
         return problem(request, 422, exc.message, session)
     columns = list(rows[0]) if rows else [*ask.by, *_HEAD]

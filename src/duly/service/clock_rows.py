@@ -23,7 +23,6 @@ from duly.store.tables import ClockRow
 __all__ = ["clock_key", "clock_to_row", "from_us", "live_clock", "row_to_clock", "to_us"]
 
 _US: Final = 1_000_000
-_ROW_COLUMNS: Final = tuple(c.name for c in ClockRow.__table__.columns)
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -87,20 +86,9 @@ def clock_to_row(clock: Clock, version: int, evaluated_at_us: int) -> dict[str, 
     }
 
 
-def row_to_clock(
-    row: ClockRow, config: SlaConfig | None = None, now: datetime | None = None
-) -> Clock:
-    """The stored clock as a core ``Clock``; brought up to ``now`` when a config is given."""
-    if config is not None and now is not None:
-        live = _live(row, config, now)
-        row = ClockRow(**{c: getattr(row, c) for c in _ROW_COLUMNS})
-        row.state = live.state
-        row.business_elapsed_s = live.business_s
-        row.calendar_elapsed_s = live.calendar_s
-        row.remaining_s = live.remaining_s
-        row.breached_at_us = live.breached_at_us
-        row.due_us = live.due_us
-        row.paused_s = live.paused_s
+def row_to_clock(row: ClockRow) -> Clock:
+    """The stored clock as a core ``Clock``, as it was when evaluated (``live_clock`` and
+    ``live_table`` bring running ones up to a later instant)."""
     start, due = from_us(row.start_us), from_us(row.due_us)
     assert start is not None
     assert due is not None

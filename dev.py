@@ -93,6 +93,22 @@ def lock(args: list[str]) -> None:
         "-o",
         bench_lock,
     )
+    for path in (DEV_LOCK, BENCH_LOCK):
+        _pin_with_extras(path)
+
+
+#: Requirements that other packages ask for with an extra. uv writes them bare, and pip 23 (what
+#: Python 3.11's venv brings) then refuses the lock in --require-hashes mode as "not pinned".
+_WITH_EXTRAS = {"coverage": "toml"}
+
+
+def _pin_with_extras(path: Path) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        name, sep, rest = line.partition("==")
+        if sep and name in _WITH_EXTRAS:
+            lines[i] = f"{name}[{_WITH_EXTRAS[name]}]=={rest}"
+    path.write_text("".join(lines))
 
 
 COMMANDS = {"run": run, "test": test, "bench": bench, "lock": lock}

@@ -22,6 +22,7 @@ from duly.api.app import create_app
 from duly.monitor.worker import Monitor
 from duly.service.context import Context
 from duly.service.demo import DemoStream, seed_demo
+from duly.service.deriver import Deriver
 from duly.store.database import Database, database_url
 from duly.web.dashboard import mount_dashboard
 
@@ -65,6 +66,7 @@ class Server:
         """Start API, monitor and demo stream in the background; stop them on exit."""
         stop = threading.Event()
         threads: list[threading.Thread] = []
+        deriver = Deriver(self.ctx.db, self.ctx.configs, self.ctx.now).start()
         monitor = Monitor(self.ctx).start() if self.monitor else None
         if self.demo:
             stream = DemoStream(self.ctx, rng=random.Random())
@@ -89,6 +91,7 @@ class Server:
                 thread.join(10)
             if monitor is not None:
                 monitor.stop()
+            deriver.stop()
 
 
 def serve(

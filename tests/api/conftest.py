@@ -42,10 +42,10 @@ def server(db: Database) -> Iterator[Server]:
 
 @pytest.fixture
 def loaded(server: Server) -> Server:
-    """The server holding the example config and every example event, as of ``NOW``."""
+    """The server holding the example config and every example event, derived as of ``NOW``."""
     admin = server.client("admin")
     answer = admin.put("/api/v1/config", content=EXAMPLE_CONFIG.read_bytes(), headers=YAML)
     assert answer.status_code == 200, answer.text
-    answer = server.client("agent").post("/api/v1/events", json=example_events())
+    answer = server.client("agent").post("/api/v1/events?wait=true", json=example_events())
     assert answer.status_code == 200, answer.text
     return server

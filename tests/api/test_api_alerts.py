@@ -22,8 +22,12 @@ UNANSWERED = {
 
 @pytest.fixture
 def fired(loaded):
-    """Due crossings fired as alerts (as the monitor would), the first delivery dead-lettered."""
-    assert loaded.client("agent").post("/api/v1/events", json=UNANSWERED).json()["new"] == 1
+    """Due crossings fired as alerts (as the monitor would), the first delivery dead-lettered.
+
+    The event is posted with ``wait``, so its crossings are stored when the answer comes.
+    """
+    answer = loaded.client("agent").post("/api/v1/events?wait=true", json=UNANSWERED)
+    assert answer.json()["new"] == 1
     with loaded.ctx.db.write() as connection:
         ids = outbox.fire_due_crossings(connection, to_us(NOW), limit=10_000)
         claimed = outbox.claim_deliveries(connection, "test", to_us(NOW), 60_000_000, limit=1)

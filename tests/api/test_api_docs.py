@@ -37,6 +37,7 @@ def test_every_metric_the_api_exports_is_documented():
     assert names == {
         "duly_clocks",
         "duly_alert_deliveries",
+        "duly_derive_backlog",
         "duly_events_ingested",
         "duly_request_duration_seconds",
     }

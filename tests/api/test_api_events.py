@@ -1,6 +1,7 @@
 """POST /events: one event or a batch, all or nothing, a repeated id changes nothing."""
 
 from api.api_server import example_events
+from duly.store import clocks as stored
 
 CREATED = {
     "id": "X-1-1",
@@ -122,3 +123,48 @@ def test_a_batch_of_exactly_the_limit_is_taken(server):
     events = [{**CREATED, "id": f"X-1-{i}"} for i in range(10_000)]
     answer = server.client("agent").post("/api/v1/events", json=events)
     assert answer.json() == {"new": 10_000, "duplicates": 0}
+
+
+def queued(server) -> int:
+    return server.client().get("/healthz").json()["derive_backlog"]
+
+
+#: An urgent gold ticket under the example config: a first-reply and a resolution clock.
+GOLD = {
+    "id": "G-9-1",
+    "ticket": "G-9",
+    "at": "2026-03-16T10:30:00Z",
+    "type": "ticket.created",
+    "actor": "customer",
+    "fields": {"priority": "urgent", "status": "New", "custom": {"tier": "gold"}},
+}
+
+
+def test_an_event_is_queued_for_deriving_and_a_read_derives_it_first(loaded):
+    answer = loaded.client("agent").post("/api/v1/events", json=GOLD)
+    assert answer.json() == {"new": 1, "duplicates": 0}
+    # This test server runs no deriver thread: the ticket waits in the queue...
+    assert queued(loaded) == 1
+    with loaded.ctx.db.read() as connection:
+        assert stored.ticket(connection, "G-9") is None
+    # ...and the read derives it before answering.
+    clocks = loaded.client("viewer").get("/api/v1/clocks?ticket=G-9").json()["clocks"]
+    assert {c["metric"] for c in clocks} == {"first_reply", "resolution"}
+    assert queued(loaded) == 0
+
+
+def test_wait_answers_once_the_clocks_are_stored(loaded):
+    answer = loaded.client("agent").post("/api/v1/events?wait=true", json=GOLD)
+    assert answer.json() == {"new": 1, "duplicates": 0}
+    assert queued(loaded) == 0
+    with loaded.ctx.db.read() as connection:
+        metrics = {c.metric for c in stored.clocks_of(connection, "G-9")}
+    assert metrics == {"first_reply", "resolution"}
+
+
+def test_wait_must_be_a_boolean(loaded):
+    answer = loaded.client("agent").post("/api/v1/events?wait=soon", json=GOLD)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "wait"
+    assert queued(loaded) == 0
+    assert ticket_status(loaded, "G-9") == 404

@@ -49,7 +49,7 @@ def test_db_upgrade_creates_the_schema(database_url: str) -> None:
     with db.read() as connection:
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     db.dispose()
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_reevaluate_reports_the_version_and_what_it_rebuilt(database_url: str) -> None:

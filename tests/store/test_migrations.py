@@ -14,6 +14,7 @@ TABLES = {
     "config_versions",
     "crossings",
     "deliveries",
+    "derive_queue",
     "events",
     "tickets",
     "tokens",
@@ -48,7 +49,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(empty_url):
         assert table_names(db) == set()
         db.upgrade()
         assert table_names(db) == TABLES | {"alembic_version"}
-        assert head_revision(db) == "0001"
+        assert head_revision(db) == "0002"
     finally:
         db.dispose()
 
@@ -68,7 +69,7 @@ def test_upgrading_twice_changes_neither_schema_nor_rows(empty_url):
         db.upgrade()
 
         assert schema(db) == before
-        assert head_revision(db) == "0001"
+        assert head_revision(db) == "0002"
         with db.read() as connection:
             rows = connection.execute(sa.select(CONFIG_VERSIONS.c.version, CONFIG_VERSIONS.c.text))
             assert rows.all() == [(1, "x")]

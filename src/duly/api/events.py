@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from duly.api import API_PREFIX
@@ -25,7 +26,19 @@ router = APIRouter(prefix=API_PREFIX, tags=["events"])
     openapi_extra=JSON_BODY,
     summary="Take in events (agent); a repeated event id is counted as a duplicate",
 )
-async def post_events(_identity: Agent, request: Request, body: JsonBody) -> dict[str, int]:
+async def post_events(
+    _identity: Agent,
+    request: Request,
+    body: JsonBody,
+    wait: Annotated[
+        bool,
+        Query(
+            description="Answer only once the tickets' clocks are derived (slower). Without "
+            "it the events are stored and queued, and derived moments later; any read of "
+            "tickets, clocks or reports includes them either way."
+        ),
+    ] = False,
+) -> dict[str, int]:
     # The busiest route: async, reading the context off the app rather than through the sync
     # ``Ctx`` dependency, so a request costs one trip to a worker thread (the ingest, which
     # blocks on the database), not one per dependency as well.
@@ -36,6 +49,8 @@ async def post_events(_identity: Agent, request: Request, body: JsonBody) -> dic
         raise ApiError(
             413, f"events: at most {MAX_BATCH} events per request, not {len(items)}", "events"
         )
-    result = await run_in_threadpool(ingest, ctx.db, ctx.configs, items, ctx.now())
+    result = await run_in_threadpool(
+        partial(ingest, derive_now=wait), ctx.db, ctx.configs, items, ctx.now()
+    )
     metrics.ingested(result.new, result.duplicates)
     return {"new": result.new, "duplicates": result.duplicates}

@@ -30,4 +30,5 @@ def healthz(ctx: Ctx) -> Any:
         "status": "ok",
         "database": status["database"],
         "config_version": status["config_version"],
+        "derive_backlog": status["derive_backlog"],
     }

@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from duly.service import stats
+from duly.service.deriver import backlog
 from duly.store.database import Database
 
 __all__ = ["ApiMetrics", "RequestTiming", "router"]
@@ -37,13 +38,17 @@ class _StoreCollector(Collector):
         self._db = db
 
     def describe(self) -> Iterator[Metric]:
-        yield from self._families({}, {})
+        yield from self._families({}, {}, 0)
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._families(stats.clock_counts(self._db), stats.delivery_counts(self._db))
+        yield from self._families(
+            stats.clock_counts(self._db), stats.delivery_counts(self._db), backlog(self._db)
+        )
 
     @staticmethod
-    def _families(clocks: dict[str, int], deliveries: dict[str, int]) -> Iterator[Metric]:
+    def _families(
+        clocks: dict[str, int], deliveries: dict[str, int], queued: int
+    ) -> Iterator[Metric]:
         by_state = GaugeMetricFamily(
             "duly_clocks", "Clocks in the store by state.", labels=["state"]
         )
@@ -58,6 +63,11 @@ class _StoreCollector(Collector):
         for state, count in deliveries.items():
             delivery.add_metric([state], count)
         yield delivery
+        yield GaugeMetricFamily(
+            "duly_derive_backlog",
+            "Tickets with stored events their clocks do not reflect yet (queued for deriving).",
+            value=queued,
+        )
 
 
 class ApiMetrics:

@@ -25,6 +25,7 @@ from duly.service.channels import ChannelError
 from duly.service.clock_rows import to_us
 from duly.service.context import Context
 from duly.service.derive import rederive
+from duly.service.deriver import settle
 from duly.store import alerts as outbox
 from duly.store import clocks as stored_clocks
 from duly.store.alerts import Claimed
@@ -57,9 +58,11 @@ class Monitor:
         lease_s: float = 60.0,
         senders: int = 4,
         owner: str | None = None,
+        settle_s: float = 0.5,
     ) -> None:
         self.ctx = ctx
         self.poll_s = poll_s
+        self.settle_s = settle_s
         self.lease_us = int(lease_s * _US)
         self.owner = owner or f"monitor-{uuid.uuid4().hex[:8]}"
         self.stats = MonitorStats()
@@ -73,10 +76,12 @@ class Monitor:
     def fire_due(self) -> int:
         """Fire every crossing due now; how many alerts were new.
 
-        First, tickets whose paused clocks reached their ``max_pause`` are re-derived, so a
-        clock that runs again gets its due and its crossings before anything is fired.
+        First, tickets with events not derived yet are derived (up to ``settle_s``), and tickets
+        whose paused clocks reached their ``max_pause`` are re-derived, so a clock that runs
+        again gets its due and its crossings before anything is fired.
         """
         now = self.ctx.now()
+        settle(self.ctx.db, self.ctx.configs, now, budget_s=self.settle_s)
         now_us = to_us(now)
         fired = 0
         while True:

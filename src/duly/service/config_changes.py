@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from duly.config.errors import ConfigError
@@ -19,6 +21,7 @@ from duly.service.errors import ConflictError, InvalidError, NotFoundError
 from duly.service.stored_history import stored_events
 from duly.store import clocks as stored_clocks
 from duly.store import configs as stored
+from duly.store import derive_queue
 from duly.store.database import Database
 from duly.store.tables import ConfigVersionRow
 
@@ -45,6 +48,17 @@ def _parse_or_refuse(text: str, version: int) -> SlaConfig:
     except ConfigError as exc:
         first = exc.problems[0]
         raise InvalidError(str(exc), first.field) from exc
+
+
+def _with_queued(connection: Connection, tickets: Collection[str]) -> list[str]:
+    """``tickets`` and those queued for deriving, whose rows this transaction then removes.
+
+    A queued ticket may have no stored state yet (its first events are not derived): it is
+    derived here under the new version with the rest, rather than later by a deriver.
+    """
+    waiting = derive_queue.queued(connection)
+    derive_queue.finish(connection, waiting.ids)
+    return sorted(set(tickets) | set(waiting.tickets))
 
 
 def put_config(
@@ -75,6 +89,7 @@ def put_config(
                 if reevaluate_all
                 else stored_clocks.open_tickets(connection)
             )
+            tickets = _with_queued(connection, tickets)
             written = rederive(connection, tickets, loaded, now, keep_finished=not reevaluate_all)
     except IntegrityError as exc:
         # Another config was stored under the same number a moment ago; nothing of this one is.
@@ -89,7 +104,7 @@ def reevaluate(db: Database, configs: ConfigCache, now: datetime) -> ConfigAccep
     """Re-derive every ticket's clocks under the config in force (after a calendar fix, say)."""
     with db.write() as connection:
         loaded = configs.current(connection)
-        tickets = stored_clocks.all_tickets(connection)
+        tickets = _with_queued(connection, stored_clocks.all_tickets(connection))
         written = rederive(connection, tickets, loaded, now, keep_finished=False)
     return ConfigAccepted(version=loaded.version, tickets=len(tickets), clocks=written)
 

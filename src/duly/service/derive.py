@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -23,10 +24,102 @@ from duly.service.event_files import event_from_mapping
 from duly.store import clocks as stored
 from duly.store import events as event_log
 from duly.store.alerts import RESUME
+from duly.store.clocks import ClockKey
 
-__all__ = ["rederive", "ticket_row"]
+__all__ = ["Derivation", "derive", "parse_bodies", "rederive", "store_derivation", "ticket_row"]
 
 _FIELDS: Final = ("status", "priority", "assignee", "organization", "channel")
+
+
+@dataclass
+class Derivation:
+    """What the core gives for some tickets, ready to store: their rows, clocks and crossings.
+
+    Computing it needs no transaction, so a deriver can compute while ingestion goes on and
+    hold the write lock only to store it.
+    """
+
+    tickets: tuple[str, ...]
+    version: int
+    ticket_rows: list[dict[str, Any]] = field(default_factory=list)
+    #: Each clock's key in the store, its row, and the crossings it will make.
+    clocks: list[tuple[ClockKey, dict[str, Any], list[dict[str, Any]]]] = field(
+        default_factory=list
+    )
+
+    def without(self, tickets: Collection[str]) -> Derivation:
+        """The same, less ``tickets`` (whose result must not be stored after all)."""
+        drop = set(tickets)
+        return Derivation(
+            tuple(t for t in self.tickets if t not in drop),
+            self.version,
+            [r for r in self.ticket_rows if r["ticket"] not in drop],
+            [c for c in self.clocks if c[0][0] not in drop],
+        )
+
+
+def derive(
+    events: Mapping[str, Sequence[Event]], loaded: LoadedConfig, now: datetime
+) -> Derivation:
+    """The tickets' state, clocks and crossings from their events, as of ``now``.
+
+    Each ticket is evaluated as of ``now`` or its latest event, whichever is later, so that an
+    event stamped a little ahead of this machine's clock is not ignored.
+    """
+    derivation = Derivation(tuple(sorted(events)), loaded.version)
+    config = loaded.config
+    for name in derivation.tickets:
+        ticket_events = events[name]
+        if not ticket_events:
+            continue
+        at = max(now, max(e.at for e in ticket_events))
+        # One replay serves both the clocks (``evaluate_ticket`` is replay + this) and the row.
+        history = replay(ticket_events, at, config.statuses)
+        clocks = [] if history is None else evaluate_history(history, config, at)
+        # The clocks are as of ``at``: a running one is brought forward from there, not ``now``.
+        evaluated_us = to_us(at)
+        derivation.ticket_rows.append(ticket_row(name, ticket_events, loaded, at, history))
+        for clock in clocks:
+            row = clock_to_row(clock, loaded.version, evaluated_us)
+            key = (name, clock.agreement, clock.metric, clock.cycle, row["start_us"])
+            derivation.clocks.append((key, row, list(_crossings(clock, loaded))))
+    return derivation
+
+
+def store_derivation(
+    connection: Connection, derivation: Derivation, *, keep_finished: bool = True
+) -> int:
+    """Replace the tickets' stored state, clocks and pending crossings; clocks written.
+
+    With ``keep_finished``, a clock that finished under an older config version keeps its stored
+    outcome: a new config changes what is still running, not what was already decided.
+    The caller holds the tickets (``store.clocks.lock_tickets``).
+    """
+    tickets = derivation.tickets
+    if not tickets:
+        return 0
+    keep = (
+        stored.finished_clock_keys(connection, tickets, derivation.version)
+        if keep_finished
+        else set()
+    )
+    clock_rows: list[dict[str, Any]] = []
+    crossing_rows: list[dict[str, Any]] = []
+    for key, row, crossings in derivation.clocks:
+        if key in keep:
+            continue
+        clock_rows.append(row)
+        crossing_rows.extend(crossings)
+    stored.delete_derived(connection, tickets, keep)
+    stored.upsert_tickets(connection, derivation.ticket_rows)
+    stored.insert_clocks(connection, clock_rows)
+    stored.insert_crossings(connection, crossing_rows)
+    return len(clock_rows)
+
+
+def parse_bodies(bodies: Iterable[str]) -> list[Event]:
+    """Stored event bodies (JSON text) back into events."""
+    return [event_from_mapping(json.loads(body)) for body in bodies]
 
 
 def rederive(
@@ -38,12 +131,7 @@ def rederive(
     keep_finished: bool = True,
     fresh: Mapping[str, Sequence[Event]] | None = None,
 ) -> int:
-    """Replace the tickets' state, clocks and pending crossings; how many clocks were written.
-
-    With ``keep_finished``, a clock that finished under an older config version keeps its stored
-    outcome: a new config changes what is still running, not what was already decided.
-    Each ticket is evaluated as of ``now`` or its latest event, whichever is later, so that an
-    event stamped a little ahead of this machine's clock is not ignored.
+    """Derive the tickets again in this (write) transaction; how many clocks were written.
 
     ``fresh`` are events of these tickets the caller has just stored and still holds: they are
     not read back and parsed again, only the tickets' other stored events are.
@@ -57,37 +145,11 @@ def rederive(
     else:
         known = {name: [e.id for e in fresh.get(name, ())] for name in tickets}
         bodies = event_log.other_event_bodies(connection, known)
-    keep = (
-        stored.finished_clock_keys(connection, tickets, loaded.version) if keep_finished else set()
-    )
-    clock_rows: list[dict[str, Any]] = []
-    crossing_rows: list[dict[str, Any]] = []
-    ticket_rows: list[dict[str, Any]] = []
-    config = loaded.config
-    for name in sorted(tickets):
-        events = [event_from_mapping(json.loads(body)) for body in bodies.get(name, [])]
-        events.extend(fresh.get(name, ()))
-        if not events:
-            continue
-        at = max(now, max(e.at for e in events))
-        # One replay serves both the clocks (``evaluate_ticket`` is replay + this) and the row.
-        history = replay(events, at, config.statuses)
-        clocks = [] if history is None else evaluate_history(history, config, at)
-        # The clocks are as of ``at``: a running one is brought forward from there, not ``now``.
-        evaluated_us = to_us(at)
-        ticket_rows.append(ticket_row(name, events, loaded, at, history))
-        for clock in clocks:
-            row = clock_to_row(clock, loaded.version, evaluated_us)
-            key = (name, clock.agreement, clock.metric, clock.cycle, row["start_us"])
-            if key in keep:
-                continue
-            clock_rows.append(row)
-            crossing_rows.extend(_crossings(clock, loaded))
-    stored.delete_derived(connection, tickets, keep)
-    stored.upsert_tickets(connection, ticket_rows)
-    stored.insert_clocks(connection, clock_rows)
-    stored.insert_crossings(connection, crossing_rows)
-    return len(clock_rows)
+    events: dict[str, list[Event]] = {}
+    for name in tickets:
+        events[name] = parse_bodies(bodies.get(name, []))
+        events[name].extend(fresh.get(name, ()))
+    return store_derivation(connection, derive(events, loaded, now), keep_finished=keep_finished)
 
 
 def _crossings(clock: Clock, loaded: LoadedConfig) -> Iterable[dict[str, Any]]:

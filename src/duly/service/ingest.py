@@ -1,4 +1,8 @@
-"""Taking events in: validate all, store the new ones, re-derive their tickets, atomically.
+"""Taking events in: validate all, store the new ones and queue their tickets, atomically.
+
+Deriving the tickets' clocks is queued with the events, in their transaction, and done by the
+derivers (``duly.service.deriver``) just after; a caller that needs the clocks at once asks
+for ``derive_now``, and its tickets are derived inside the same transaction instead.
 
 Concurrent requests are committed in groups. Each request is validated on its own thread (a
 bad event is refused with its request alone), then queued; whichever thread finds no group in
@@ -27,8 +31,10 @@ from duly.core.events import Event
 from duly.service.clock_rows import to_us
 from duly.service.configs import ConfigCache
 from duly.service.derive import rederive
+from duly.service.deriver import wake
 from duly.service.errors import InvalidError
 from duly.service.event_files import event_from_mapping, event_to_mapping
+from duly.store import derive_queue
 from duly.store import events as event_log
 from duly.store.database import Database
 
@@ -70,9 +76,19 @@ def validate_events(items: Sequence[Any]) -> list[Event]:
     return events
 
 
-def ingest(db: Database, configs: ConfigCache, items: Sequence[Any], now: datetime) -> IngestResult:
-    """Store the events whose id is new and bring their tickets' clocks up to date.
+def ingest(
+    db: Database,
+    configs: ConfigCache,
+    items: Sequence[Any],
+    now: datetime,
+    *,
+    derive_now: bool = True,
+) -> IngestResult:
+    """Store the events whose id is new, and queue their tickets for deriving.
 
+    With ``derive_now`` the tickets are derived in the same transaction, so their clocks are
+    stored when this returns; without, this process's deriver is woken and derives them
+    moments later (and any read settles the queue first, so no answer misses them).
     All or nothing: one bad event refuses the whole request before anything is written, and a
     failure while storing rolls everything back. Requests arriving together share a transaction
     (see the module's notes) but keep their own results and errors.
@@ -93,8 +109,11 @@ def ingest(db: Database, configs: ConfigCache, items: Sequence[Any], now: dateti
         }
         for e in unique.values()
     ]
-    job = _Job(unique, rows, len(events), now)
-    return _committer(db).run(job, configs)
+    job = _Job(unique, rows, len(events), now, derive_now)
+    result = _committer(db).run(job, configs)
+    if result.new and not derive_now:
+        wake(db)
+    return result
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,7 @@ class _Job:
     rows: list[dict[str, Any]]
     count: int
     now: datetime
+    derive_now: bool
     done: bool = False
     result: IngestResult | None = None
     error: BaseException | None = None
@@ -214,9 +234,21 @@ def _write(db: Database, configs: ConfigCache, jobs: list[_Job]) -> None:
     with db.write() as connection:
         new = event_log.append_events(connection, rows)
         stored: dict[str, list[Event]] = {}
+        now_tickets: set[str] = set()
         for event_id in new:
-            stored.setdefault(fresh[event_id].ticket, []).append(fresh[event_id])
-        rederive(connection, stored.keys(), configs.current(connection), now, fresh=stored)
+            ticket = fresh[event_id].ticket
+            stored.setdefault(ticket, []).append(fresh[event_id])
+            if owner[event_id].derive_now:
+                now_tickets.add(ticket)
+        derive_queue.enqueue(connection, stored.keys() - now_tickets, to_us(now))
+        if now_tickets:
+            rederive(
+                connection,
+                now_tickets,
+                configs.current(connection),
+                now,
+                fresh={t: stored[t] for t in now_tickets},
+            )
     counts: dict[int, int] = {}
     touched: dict[int, set[str]] = {}
     for event_id in new:

@@ -11,6 +11,7 @@ from duly.core.clock_table import ClockTable
 from duly.core.reports import compliance, sla_log
 from duly.service.clock_rows import REPORT_COLUMNS, from_us, live_clock, live_table, to_us
 from duly.service.configs import ConfigCache
+from duly.service.deriver import settle
 from duly.service.errors import InvalidError, NotFoundError
 from duly.store import alerts as stored_alerts
 from duly.store import clocks as stored
@@ -37,6 +38,7 @@ def _iso(us: int | None) -> str | None:
 
 def ticket_view(db: Database, configs: ConfigCache, name: str, now: datetime) -> dict[str, Any]:
     """A ticket's state and every clock, as of ``now``."""
+    settle(db, configs, now, tickets=[name])
     with db.read() as connection:
         row = stored.ticket(connection, name)
         if row is None:
@@ -96,6 +98,7 @@ def clock_queue(
     if not 1 <= limit <= 1000:
         raise InvalidError("limit: must be from 1 to 1000", "limit")
     after = decode_cursor(cursor)
+    settle(db, configs, now)
     with db.read() as connection:
         rows = stored.queue(connection, where, limit + 1, after)
         config = configs.current(connection).config
@@ -119,6 +122,7 @@ def clock_table(
     ``start_from``/``start_to`` keep clocks that started in ``[from, to)``.
     """
     where = ClockFilter(agreements=tuple(agreements), metrics=tuple(metrics))
+    settle(db, configs, now)
     with db.read() as connection:
         rows = stored.clock_columns(
             connection,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from duly.store import alerts as stored_alerts
 from duly.store import clocks as stored_clocks
 from duly.store import configs as stored_configs
+from duly.store import derive_queue
 from duly.store.database import Database
 
 __all__ = ["CLOCK_STATES", "DELIVERY_STATES", "clock_counts", "delivery_counts", "health"]
@@ -37,10 +38,15 @@ def delivery_counts(db: Database) -> dict[str, int]:
 
 
 def health(db: Database) -> dict[str, Any]:
-    """Whether the database answers a real query (the config table's newest version)."""
+    """Whether the database answers a real query (the config table's newest version).
+
+    Also how many tickets wait to be derived: a backlog that keeps growing means the derivers
+    cannot keep up with ingestion.
+    """
     try:
         with db.read() as connection:
             version = stored_configs.latest_version(connection)
+            queued = derive_queue.backlog(connection)
     except SQLAlchemyError as exc:
         return {"ok": False, "database": f"unavailable: {type(exc).__name__}"}
-    return {"ok": True, "database": "ok", "config_version": version}
+    return {"ok": True, "database": "ok", "config_version": version, "derive_backlog": queued}

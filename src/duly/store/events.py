@@ -16,7 +16,9 @@ __all__ = [
     "count_events",
     "event_bodies",
     "iter_event_bodies",
+    "last_seqs",
     "other_event_bodies",
+    "sequenced_bodies",
 ]
 
 _EVENTS = tables.EVENTS
@@ -27,6 +29,16 @@ _BODIES = (
     select(_EVENTS.c.ticket, _EVENTS.c.body)
     .where(_EVENTS.c.ticket.in_(bindparam("names", expanding=True)))
     .order_by(_EVENTS.c.seq)
+)
+_SEQUENCED = (
+    select(_EVENTS.c.ticket, _EVENTS.c.seq, _EVENTS.c.body)
+    .where(_EVENTS.c.ticket.in_(bindparam("names", expanding=True)))
+    .order_by(_EVENTS.c.seq)
+)
+_LAST_SEQS = (
+    select(_EVENTS.c.ticket, func.max(_EVENTS.c.seq))
+    .where(_EVENTS.c.ticket.in_(bindparam("names", expanding=True)))
+    .group_by(_EVENTS.c.ticket)
 )
 _OLDER_BODIES = (
     select(_EVENTS.c.ticket, _EVENTS.c.body)
@@ -69,6 +81,36 @@ def event_bodies(connection: Connection, tickets: Collection[str]) -> dict[str, 
         for ticket, body in connection.execute(_BODIES, {"names": names[lo : lo + _CHUNK]}):
             bodies[ticket].append(body)
     return bodies
+
+
+def sequenced_bodies(
+    connection: Connection, tickets: Collection[str]
+) -> dict[str, tuple[int, list[str]]]:
+    """Each ticket's stored event bodies in arrival order, with the last one's sequence number.
+
+    The number tells a deriver later whether the ticket got another event in the meantime.
+    """
+    found: dict[str, tuple[int, list[str]]] = {}
+    names = sorted(tickets)
+    for lo in range(0, len(names), _CHUNK):
+        for ticket, seq, body in connection.execute(_SEQUENCED, {"names": names[lo : lo + _CHUNK]}):
+            entry = found.get(ticket)
+            if entry is None:
+                found[ticket] = (int(seq), [body])
+            else:
+                entry[1].append(body)
+                found[ticket] = (int(seq), entry[1])
+    return found
+
+
+def last_seqs(connection: Connection, tickets: Collection[str]) -> dict[str, int]:
+    """The sequence number of each ticket's latest stored event (tickets with none are left out)."""
+    found: dict[str, int] = {}
+    names = sorted(tickets)
+    for lo in range(0, len(names), _CHUNK):
+        for ticket, seq in connection.execute(_LAST_SEQS, {"names": names[lo : lo + _CHUNK]}):
+            found[ticket] = int(seq)
+    return found
 
 
 def other_event_bodies(

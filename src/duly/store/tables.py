@@ -31,6 +31,7 @@ __all__ = [
     "CONFIG_VERSIONS",
     "CROSSINGS",
     "DELIVERIES",
+    "DERIVE_QUEUE",
     "EVENTS",
     "TICKETS",
     "TOKENS",
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigVersionRow",
     "CrossingRow",
     "DeliveryRow",
+    "DeriveQueueRow",
     "EventRow",
     "TicketRow",
     "TokenRow",
@@ -76,6 +78,22 @@ class EventRow(Base):
     type: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     received_at_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeriveQueueRow(Base):
+    """A ticket with events its stored state does not reflect yet: work for the derivers.
+
+    Written in the transaction that stores the events, so no accepted event is ever left
+    underived, even if the process stops before deriving it. A deriver leases rows
+    (``claimed_until_us``) while it works, so several processes share the queue, and a row whose
+    deriver died is taken again once its lease runs out.
+    """
+
+    __tablename__ = "derive_queue"
+    id: Mapped[int] = mapped_column(_SERIAL, primary_key=True, autoincrement=True)
+    ticket: Mapped[str] = mapped_column(String(200), index=True)
+    queued_at_us: Mapped[int] = mapped_column(BigInteger)
+    claimed_until_us: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class TicketRow(Base):
@@ -226,6 +244,7 @@ CLOCKS = _table(ClockRow)
 CONFIG_VERSIONS = _table(ConfigVersionRow)
 CROSSINGS = _table(CrossingRow)
 DELIVERIES = _table(DeliveryRow)
+DERIVE_QUEUE = _table(DeriveQueueRow)
 EVENTS = _table(EventRow)
 TICKETS = _table(TicketRow)
 TOKENS = _table(TokenRow)

@@ -7,7 +7,10 @@ pieces together, so tests can wire the same pieces with a temporary database ins
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import random
+import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +32,9 @@ from duly.web.dashboard import mount_dashboard
 __all__ = ["DEMO_DATABASE", "Server", "build_app", "open_context", "serve"]
 
 DEMO_DATABASE = Path("duly-demo.db")
+#: How often the background process looks for queued tickets: API processes cannot wake it,
+#: so this is the longest a ticket waits to be derived when the server is idle.
+BACKGROUND_POLL_S = 0.05
 
 
 def open_context(url: str | None = None) -> Context:
@@ -101,23 +107,87 @@ def serve(
     monitor: bool,
     demo: bool,
     url: str | None = None,
+    workers: int = 1,
 ) -> None:
-    """Run until interrupted (``duly serve``)."""
+    """Run until interrupted (``duly serve``).
+
+    The API answers in this process and ``workers - 1`` more on the same socket; deriving and
+    the monitor run in a process of their own. Each process has its own interpreter lock, so
+    answering requests and running the clock engine use separate cores instead of taking
+    turns on one.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     ctx = open_context(fresh_demo_url() if demo else url)
     token = seed_demo(ctx) if demo else None
-    server = Server(ctx, host=host, port=port, monitor=monitor, demo=demo)
-    with server.running() as web:
+    database = ctx.db.url.render_as_string(hide_password=False)
+    listener = _listen(host, port)
+    spawn = multiprocessing.get_context("spawn")
+    children = [spawn.Process(target=_background, args=(database, monitor), name="duly-background")]
+    children += [
+        spawn.Process(target=_api_process, args=(database, listener), name=f"duly-api-{n}")
+        for n in range(1, workers)
+    ]
+    for child in children:
+        child.daemon = True
+        child.start()
+    stop = threading.Event()
+    if demo:
+        stream = DemoStream(ctx, rng=random.Random())
+        threading.Thread(target=stream.run, args=(stop, 3.0), daemon=True).start()
+    web = uvicorn.Server(uvicorn.Config(build_app(ctx), log_level="warning"))
+
+    def announce() -> None:
         while not web.started and not web.should_exit:
             time.sleep(0.05)
-        if not web.started:
-            raise SystemExit(f"duly could not listen on {host}:{port}")
-        print(f"duly is serving on http://{host}:{port}/ (API docs at /docs)", flush=True)
-        if token is not None:
-            print(f"demo database: {DEMO_DATABASE}; sign in with this admin token:", flush=True)
-            print(token, flush=True)
-        try:
-            while not web.should_exit:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+        if web.started:
+            print(f"duly is serving on http://{host}:{port}/ (API docs at /docs)", flush=True)
+            if token is not None:
+                print(f"demo database: {DEMO_DATABASE}; sign in with this admin token:", flush=True)
+                print(token, flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
+    try:
+        web.run(sockets=[listener])  # until SIGINT or SIGTERM
+    finally:
+        stop.set()
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.join(15)
+        listener.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket every API process accepts on (bound once, here)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise SystemExit(f"duly could not listen on {host}:{port}: {exc.strerror}") from exc
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener
+
+
+def _api_process(url: str, listener: socket.socket) -> None:
+    """One more API process, accepting on the shared socket (``--workers``)."""
+    ctx = Context(Database(url))
+    uvicorn.Server(uvicorn.Config(build_app(ctx), log_level="warning")).run(sockets=[listener])
+
+
+def _background(url: str, monitor: bool) -> None:
+    """The deriver and (unless ``--no-monitor``) the monitor, until the parent stops them."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    ctx = Context(Database(url))
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    deriver = Deriver(ctx.db, ctx.configs, ctx.now, poll_s=BACKGROUND_POLL_S).start()
+    watcher = Monitor(ctx).start() if monitor else None
+    stopping.wait()
+    if watcher is not None:
+        watcher.stop()
+    deriver.stop()

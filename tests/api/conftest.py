@@ -26,12 +26,21 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def server(db: Database) -> Iterator[Server]:
+def event_intake() -> bool:
+    """Whether ``POST /events`` goes through the intake (as served) or through FastAPI.
+
+    ``test_api_events`` runs its tests both ways: the two must answer alike.
+    """
+    return True
+
+
+@pytest.fixture
+def server(db: Database, event_intake: bool) -> Iterator[Server]:
     clock = SetClock(NOW)
     ctx = Context(db, ConfigCache(), clock)
     tokens = {role: create_token(db, role, f"{role}-token", NOW) for role in ("viewer", "agent")}
     tokens["admin"] = create_token(db, "admin", "alice", NOW)
-    with serving(create_app(ctx)) as url:
+    with serving(create_app(ctx, event_intake=event_intake)) as url:
         running = Server(url, ctx, clock, tokens)
         try:
             yield running

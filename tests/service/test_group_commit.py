@@ -44,8 +44,8 @@ def writes_held(db: Database) -> Iterator[None]:
 def concurrently(db: Database, calls: list[Callable[[], IngestResult]]) -> list[Any]:
     """Start every call on its own thread while writes are held; each call's result or error.
 
-    Every call but the first (which leads the group and waits for the lock) is queued before
-    the lock is released, so the rest are written as one group.
+    The first call is taken by the writer thread, which then waits for the lock; every other
+    call is queued behind it before the lock is released, so the rest are written as one group.
     """
     outcomes: list[Any] = [None] * len(calls)
 
@@ -59,6 +59,7 @@ def concurrently(db: Database, calls: list[Callable[[], IngestResult]]) -> list[
     with writes_held(db):
         threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
         threads[0].start()
+        wait_until(lambda: progress(db).writing == 1 or finished(outcomes) > 0)
         for thread in threads[1:]:
             thread.start()
         wait_until(lambda: progress(db).queued >= len(calls) - 1 - finished(outcomes))
@@ -116,7 +117,7 @@ def test_concurrent_requests_are_written_together_and_give_the_clocks_the_core_g
     *results, transactions = concurrently(db, [request(db, configs, r) for r in requests])
 
     assert [(r.new, r.duplicates) for r in results] == [(1, 0), (1, 0), (1, 0), (2, 0), (1, 0)]
-    # The first request led a group of its own; the four queued behind it made one more.
+    # The first request was a group of its own; the four queued behind it made one more.
     assert transactions == 2
     everything = [item for r in requests for item in r]
     for ticket in ("T-1", "T-2", "T-3"):

@@ -22,6 +22,7 @@ from duly.api import (
     tickets,
 )
 from duly.api.errors import install_error_handlers
+from duly.api.event_intake import EventIntake
 from duly.api.metrics import ApiMetrics, RequestTiming
 from duly.service.context import Context
 
@@ -36,7 +37,8 @@ events, an **admin** also changes the config and channels and retries alerts. Ev
 """
 
 
-def create_app(ctx: Context) -> FastAPI:
+def create_app(ctx: Context, *, event_intake: bool = True) -> FastAPI:
+    """The API on ``ctx``; ``event_intake=False`` leaves ``POST /events`` to FastAPI too."""
     app = FastAPI(
         title="duly",
         version=__version__,
@@ -60,5 +62,7 @@ def create_app(ctx: Context) -> FastAPI:
         metrics,
     ):
         app.include_router(module.router)
+    if event_intake:
+        app.add_middleware(EventIntake, context=ctx, metrics=app.state.metrics)
     app.add_middleware(RequestTiming, metrics=app.state.metrics)
     return app

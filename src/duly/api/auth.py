@@ -26,7 +26,7 @@ from duly.service.context import Context
 from duly.service.tokens import Identity, authenticate, may
 from duly.store.database import Database
 
-__all__ = ["TOKEN_CACHE_S", "Admin", "Agent", "Viewer"]
+__all__ = ["TOKEN_CACHE_S", "Admin", "Agent", "Viewer", "authorize", "bearer_token"]
 
 #: How long a token found in the store is trusted without asking again (and so how long a
 #: revoked token may still work).
@@ -70,36 +70,52 @@ def _tokens(db: Database) -> _Tokens:
         return cache
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header (None for any other header)."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def authorize(context: Context, token: str | None, role: str) -> Identity:
+    """Who ``token`` is, if that may act as ``role``; 401 or 403 otherwise.
+
+    Async, so a remembered token is checked on the event loop without a trip to a worker
+    thread; only a store lookup goes to one.
+    """
+    if token is None:
+        raise ApiError(
+            401,
+            "authorization: send 'Authorization: Bearer TOKEN'",
+            "authorization",
+            _CHALLENGE,
+        )
+    cache = _tokens(context.db)
+    identity = cache.get(token)
+    if identity is None:
+        identity = await run_in_threadpool(authenticate, context.db, token)
+        if identity is not None:
+            cache.put(token, identity)
+    if identity is None:
+        raise ApiError(401, "authorization: unknown token", "authorization", _CHALLENGE)
+    if not may(identity, role):
+        raise ApiError(
+            403,
+            f"authorization: this needs the {role} role; the token has {identity.role}",
+            "authorization",
+        )
+    return identity
+
+
 def _requires(role: str) -> Callable[..., Awaitable[Identity]]:
-    # Async, so a remembered token is checked on the event loop without a trip to a worker
-    # thread; only a store lookup goes to one.
     async def check(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
     ) -> Identity:
-        if credentials is None:
-            raise ApiError(
-                401,
-                "authorization: send 'Authorization: Bearer TOKEN'",
-                "authorization",
-                _CHALLENGE,
-            )
-        context: Context = request.app.state.context
-        cache = _tokens(context.db)
-        identity = cache.get(credentials.credentials)
-        if identity is None:
-            identity = await run_in_threadpool(authenticate, context.db, credentials.credentials)
-            if identity is not None:
-                cache.put(credentials.credentials, identity)
-        if identity is None:
-            raise ApiError(401, "authorization: unknown token", "authorization", _CHALLENGE)
-        if not may(identity, role):
-            raise ApiError(
-                403,
-                f"authorization: this needs the {role} role; the token has {identity.role}",
-                "authorization",
-            )
-        return identity
+        token = None if credentials is None else credentials.credentials
+        return await authorize(request.app.state.context, token, role)
 
     return check
 

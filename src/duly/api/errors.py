@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from duly.service.errors import ConflictError, InvalidError, NotFoundError, ServiceError
 
-__all__ = ["ApiError", "error_body", "install_error_handlers"]
+__all__ = ["ApiError", "error_body", "install_error_handlers", "service_status"]
 
 #: The status of each service refusal; an unknown code is the client's fault too.
 _SERVICE_STATUS: Final = {
@@ -75,9 +75,14 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return _respond(exc.status, exc.code, exc.message, exc.field, exc.headers)
 
 
+def service_status(exc: ServiceError) -> int:
+    """The HTTP status of a service refusal."""
+    return _SERVICE_STATUS.get(exc.code, 422)
+
+
 async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return _respond(_SERVICE_STATUS.get(exc.code, 422), exc.code, exc.message, exc.field)
+    return _respond(service_status(exc), exc.code, exc.message, exc.field)
 
 
 def _field_of(location: Sequence[Any]) -> str:

@@ -34,11 +34,22 @@ def serve(
         ),
     ] = False,
     no_monitor: Annotated[
-        bool, typer.Option("--no-monitor", help="Serve the API only; run `duly monitor` apart.")
+        bool,
+        typer.Option(
+            "--no-monitor", help="Serve the API and derive clocks; run `duly monitor` apart."
+        ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="API processes accepting on the port (deriving and the monitor run in one more).",
+        ),
+    ] = 1,
 ) -> None:
-    """Run the API, the dashboard and the alert monitor in one process."""
-    bootstrap.serve(host=host, port=port, monitor=not no_monitor, demo=demo)
+    """Run the API and dashboard, and in a second process the deriver and the alert monitor."""
+    bootstrap.serve(host=host, port=port, monitor=not no_monitor, demo=demo, workers=workers)
 
 
 def monitor(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import Connection
 
 from duly.core.alerts import alert_schedule, resumes_at
@@ -119,7 +120,7 @@ def store_derivation(
 
 def parse_bodies(bodies: Iterable[str]) -> list[Event]:
     """Stored event bodies (JSON text) back into events."""
-    return [event_from_mapping(json.loads(body)) for body in bodies]
+    return [event_from_mapping(orjson.loads(body)) for body in bodies]
 
 
 def rederive(

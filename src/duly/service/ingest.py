@@ -4,12 +4,13 @@ Deriving the tickets' clocks is queued with the events, in their transaction, an
 derivers (``duly.service.deriver``) just after; a caller that needs the clocks at once asks
 for ``derive_now``, and its tickets are derived inside the same transaction instead.
 
-Concurrent requests are committed in groups. Each request is validated on its own thread (a
-bad event is refused with its request alone), then queued; whichever thread finds no group in
-flight takes everything queued and writes it in one transaction with one re-derive over all
-the tickets touched. One commit and one pass of the engine for many small requests is what lets
-a single writer keep up with many clients: on SQLite writers are serialised anyway, and on
-PostgreSQL concurrent re-derives of the same ticket would only wait on each other's row locks.
+Concurrent requests are committed in groups. Each request is validated by its caller (a bad
+event is refused with its request alone), then queued for the database's writer thread, which
+takes everything queued and writes it in one transaction. One commit for many small requests
+is what lets a single writer keep up with many clients: on SQLite writers are serialised
+anyway, and on PostgreSQL each commit waits for the log to be flushed. A thread waits for its
+request with an event, an asyncio task with a future, so the API needs no worker thread per
+request.
 
 Each request still gets its own answer: its own new and duplicate counts (an id sent twice in
 one group counts as new for the request queued first, as if they had been committed one after
@@ -19,13 +20,15 @@ retried alone, so one request's failure never fails another and each stays all o
 
 from __future__ import annotations
 
-import json
+import asyncio
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
+
+import orjson
 
 from duly.core.events import Event
 from duly.service.clock_rows import to_us
@@ -38,7 +41,15 @@ from duly.store import derive_queue
 from duly.store import events as event_log
 from duly.store.database import Database
 
-__all__ = ["MAX_BATCH", "IngestProgress", "IngestResult", "ingest", "progress", "validate_events"]
+__all__ = [
+    "MAX_BATCH",
+    "IngestProgress",
+    "IngestResult",
+    "ingest",
+    "ingest_async",
+    "progress",
+    "validate_events",
+]
 
 #: The most events one request may carry: enough for a backfill page, small enough to stay one
 #: short transaction.
@@ -93,6 +104,52 @@ def ingest(
     failure while storing rolls everything back. Requests arriving together share a transaction
     (see the module's notes) but keep their own results and errors.
     """
+    job = _job(items, now, derive_now)
+    done = threading.Event()
+    _committer(db).submit(job, configs, done.set)
+    done.wait()
+    return _outcome(db, job)
+
+
+async def ingest_async(
+    db: Database,
+    configs: ConfigCache,
+    items: Sequence[Any],
+    now: datetime,
+    *,
+    derive_now: bool = False,
+) -> IngestResult:
+    """``ingest`` for an asyncio caller: waits on a future, not on a thread of its own.
+
+    A large request is validated on a worker thread, so it does not hold up the event loop.
+    """
+    loop = asyncio.get_running_loop()
+    if len(items) > _VALIDATE_INLINE:
+        job = await loop.run_in_executor(None, _job, items, now, derive_now)
+    else:
+        job = _job(items, now, derive_now)
+    finished = loop.create_future()
+
+    def done() -> None:
+        loop.call_soon_threadsafe(_resolve, finished)
+
+    _committer(db).submit(job, configs, done)
+    await finished
+    return _outcome(db, job)
+
+
+#: Requests of up to this many events are validated on the caller's event loop (a few tens of
+#: microseconds each); bigger ones on a worker thread.
+_VALIDATE_INLINE: Final = 64
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _job(items: Sequence[Any], now: datetime, derive_now: bool) -> _Job:
+    """The request validated and turned into rows; refused whole on its first bad event."""
     events = validate_events(items)
     unique: dict[str, Event] = {}
     for event in events:
@@ -104,23 +161,30 @@ def ingest(
             "ticket": e.ticket,
             "at_us": to_us(e.at),
             "type": e.type,
-            "body": json.dumps(event_to_mapping(e), ensure_ascii=False, sort_keys=True),
+            "body": orjson.dumps(event_to_mapping(e), option=orjson.OPT_SORT_KEYS).decode(),
             "received_at_us": received,
         }
         for e in unique.values()
     ]
-    job = _Job(unique, rows, len(events), now, derive_now)
-    result = _committer(db).run(job, configs)
-    if result.new and not derive_now:
+    return _Job(unique, rows, len(events), now, derive_now)
+
+
+def _outcome(db: Database, job: _Job) -> IngestResult:
+    if job.error is not None:
+        raise job.error
+    assert job.result is not None
+    if job.result.new and not job.derive_now:
         wake(db)
-    return result
+    return job.result
 
 
 @dataclass(frozen=True)
 class IngestProgress:
-    """Requests waiting for a group, requests written and the transactions that wrote them."""
+    """Requests waiting for a group, in the group being written, written, and the transactions
+    that wrote them."""
 
     queued: int
+    writing: int
     requests: int
     transactions: int
 
@@ -139,61 +203,69 @@ class _Job:
     count: int
     now: datetime
     derive_now: bool
-    done: bool = False
     result: IngestResult | None = None
     error: BaseException | None = None
 
 
 class _GroupCommit:
-    """Leader and followers: the thread that finds no group in flight writes all that is queued.
+    """The database's writer thread: it writes whatever is queued, as one group at a time.
 
-    No writer thread of its own: a request's thread either leads a group (its own request and
-    any queued behind the previous group) or waits for the group holding its request to finish.
+    The thread is started by the first request and ends after ``_IDLE_S`` without one, so an
+    idle database holds no thread (tests make many).
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._ready = threading.Condition()
-        self._queue: list[_Job] = []
-        self._busy = False
+        self._queue: list[tuple[_Job, ConfigCache, Callable[[], None]]] = []
+        self._running = False
+        self._writing = 0
         self._transactions = 0
         self._requests = 0
 
     def progress(self) -> IngestProgress:
         with self._ready:
-            return IngestProgress(len(self._queue), self._requests, self._transactions)
+            return IngestProgress(
+                len(self._queue), self._writing, self._requests, self._transactions
+            )
 
-    def run(self, job: _Job, configs: ConfigCache) -> IngestResult:
+    def submit(self, job: _Job, configs: ConfigCache, done: Callable[[], None]) -> None:
+        """Queue ``job``; ``done`` is called (on the writer thread) once it has an outcome."""
         with self._ready:
-            self._queue.append(job)
-            while not job.done and self._busy:
-                self._ready.wait()
-            if not job.done:
-                self._busy = True
-                group = self._take()
-        if not job.done:
-            try:
-                self._write_group(group, configs)
-            except BaseException as exc:  # an interrupt: nobody may be left waiting
-                for waiting in group:
-                    if not waiting.done:
-                        waiting.error = exc
-            finally:
-                with self._ready:
-                    self._requests += len(group)
-                    for waiting in group:
-                        waiting.done = True
-                    self._busy = False
-                    self._ready.notify_all()
-        if job.error is not None:
-            raise job.error
-        assert job.result is not None
-        return job.result
+            self._queue.append((job, configs, done))
+            if self._running:
+                self._ready.notify()
+                return
+            self._running = True
+        threading.Thread(target=self._run, name="duly-ingest-writer", daemon=True).start()
 
-    def _take(self) -> list[_Job]:
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                if not self._queue:
+                    self._ready.wait(_IDLE_S)
+                if not self._queue:
+                    self._running = False
+                    return
+                group = self._take()
+                self._writing = len(group)
+            jobs = [job for job, _, _ in group]
+            try:
+                self._write_group(jobs, group[0][1])
+            except BaseException as exc:  # an interrupt: nobody may be left waiting
+                for job in jobs:
+                    if job.result is None and job.error is None:
+                        job.error = exc
+            with self._ready:
+                self._requests += len(group)
+                self._writing = 0
+            for _, _, done in group:
+                done()
+
+    def _take(self) -> list[tuple[_Job, ConfigCache, Callable[[], None]]]:
         """The queued requests, oldest first, up to the group's size (always at least one)."""
         taken, total = 0, 0
-        for queued in self._queue:
+        for queued, _, _ in self._queue:
             if taken and total + queued.count > _GROUP_EVENTS:
                 break
             taken += 1
@@ -217,6 +289,10 @@ class _GroupCommit:
                     _write(self._db, configs, [job])
                 except Exception as alone:
                     job.error = alone
+
+
+#: Seconds the writer thread waits for a request before it ends.
+_IDLE_S: Final = 2.0
 
 
 def _write(db: Database, configs: ConfigCache, jobs: list[_Job]) -> None:

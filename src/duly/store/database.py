@@ -2,13 +2,16 @@
 
 SQLite is the embedded default (one file, WAL so readers never wait for the writer); any
 SQLAlchemy URL works, PostgreSQL being the one to scale out on. Writers on SQLite are serialised
-in-process, because SQLite allows one writer at a time and a lock wait inside the database would
-cost far more than a wait on a Python lock.
+before they reach the database, because SQLite allows one writer at a time and its own lock
+wait sleeps in steps of up to 100 ms, where a blocked lock wakes as soon as it is free: threads
+take a Python lock, and processes (``duly serve`` runs several) an ``flock`` on a file beside
+the database.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -45,6 +48,7 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         self._writer = threading.Lock() if self.is_sqlite else None
+        self._lock_path = _lock_file(self.url.database) if self.is_sqlite else None
 
     def upgrade(self) -> None:
         """Apply every migration not yet applied (the same as ``duly db upgrade``)."""
@@ -57,7 +61,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that writes: committed on success, rolled back whole on any error."""
-        with self._writer or nullcontext(), self.engine.connect() as connection:
+        with (
+            self._writer or nullcontext(),
+            _file_lock(self._lock_path),
+            self.engine.connect() as connection,
+        ):
             connection.execution_options(duly_write=True)
             with connection.begin():
                 yield connection
@@ -70,6 +78,32 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _lock_file(database: str | None) -> Path | None:
+    """The lock file beside a SQLite file (none for an in-memory database)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(f"{database}.writer-lock")
+
+
+@contextmanager
+def _file_lock(path: Path | None) -> Iterator[None]:
+    """Hold ``path`` exclusively (other processes' writers wait here); nothing for None."""
+    if path is None:
+        yield
+        return
+    if sys.platform == "win32":  # no flock: SQLite's own busy wait serialises processes
+        yield
+        return
+    import fcntl
+
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

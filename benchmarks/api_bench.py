@@ -1,14 +1,18 @@
 """How fast the server takes events in, and how late the monitor fires alerts.
 
     python benchmarks/api_bench.py                         # SQLite, and PostgreSQL if reachable
-    python benchmarks/api_bench.py --backend sqlite --single 2000 --batches 5
+    python benchmarks/api_bench.py --backend sqlite --seconds 10 --batches 5
 
-The server (``duly serve --no-monitor``) runs in its own process; this process drives it over
-loopback with an asyncio HTTP client, as a help desk's webhook relay would:
+The server (``duly serve --no-monitor``: the API, and the deriver in a second process) runs on
+its own; other processes drive it over loopback, as a help desk's webhook relay would:
 
-* single events: ``--concurrency`` clients each POST one event at a time; events a second and
-  latency percentiles (p50, p90, p99);
+* single events: wrk (a C load generator, so the client does not eat the server's CPU on this
+  2-core machine) keeps ``--concurrency`` connections each POSTing one event at a time for
+  ``--seconds``; events a second and latency percentiles (p50, p90, p99). Without wrk, an
+  asyncio Python client posts ``--single`` events instead (and costs as much CPU as the server);
 * batches: arrays of ``--batch-size`` events, one request after another; events a second;
+* derived: after each part, how long until every ticket's clocks are derived (the queue is
+  empty), so the events a second from the first request until then;
 * monitor lag: ``--open-clocks`` running clocks, of which ``--due`` cross a threshold during the
   run; a ``duly monitor`` process fires them, and the lag is each alert's firing time minus the
   time it was due (both stored with the alert).
@@ -22,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -138,6 +144,79 @@ def _story(prefix: str, count: int) -> list[dict[str, Any]]:
     return events[:count]
 
 
+#: wrk's request generator: each connection posts its own tickets' stories (created, then
+#: seven comments), every request a new event; the token comes from the environment.
+WRK_SCRIPT = """
+local counter, prefix, token = 0, "", os.getenv("DULY_TOKEN")
+function setup(thread) thread:set("tid", tostring(math.random(1, 1e9))) end
+function init(args) prefix = "w" .. tid .. "-" .. tostring(os.time()) end
+function request()
+  local n, t = counter % 8, math.floor(counter / 8)
+  counter = counter + 1
+  local ticket = prefix .. "-" .. t
+  local at = os.date("!%Y-%m-%dT%H:%M:%S+00:00", os.time() - 3600 + n * 60)
+  local body
+  if n == 0 then
+    body = string.format('{"id":"%s-c","ticket":"%s","at":"%s","type":"ticket.created",'
+      .. '"actor":"customer","fields":{"status":"new","priority":"normal","tags":[]}}',
+      ticket, ticket, at)
+  else
+    body = string.format('{"id":"%s-m%d","ticket":"%s","at":"%s","type":"comment.added",'
+      .. '"actor":"%s","public":true}', ticket, n, ticket, at,
+      (n % 2 == 1) and "customer" or "agent")
+  end
+  return wrk.format("POST", "/api/v1/events", {["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. token}, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("DULY %d %d %d %.3f %.3f %.3f %.3f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout,
+    summary.duration, latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+
+def _wrk(url: str, token: str, seconds: float, concurrency: int) -> dict[str, float]:
+    """Single events from wrk: rate and latency percentiles (ms), over ``seconds``."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        threads = str(min(2, concurrency))
+        command = ["wrk", "-t", threads, "-c", str(concurrency), "-d", f"{round(seconds)}s"]
+        result = subprocess.run(
+            [*command, "-s", script.name, url],
+            env={**os.environ, "DULY_TOKEN": token},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(script.name)
+    line = next(x for x in result.stdout.splitlines() if x.startswith("DULY "))
+    requests, errors, duration_us, p50, p90, p99, worst = line.split()[1:]
+    if int(errors):
+        raise SystemExit(f"wrk saw {errors} failed requests:\n{result.stdout}")
+    return {
+        "events": float(requests),
+        "single_per_s": int(requests) / (int(duration_us) / 1e6),
+        "p50_ms": float(p50),
+        "p90_ms": float(p90),
+        "p99_ms": float(p99),
+        "max_ms": float(worst),
+    }
+
+
+def _drained(url: str, started: float) -> float:
+    """Wait until the derive queue is empty; seconds from ``started`` until then."""
+    while True:
+        backlog = httpx.get(url + "/healthz", timeout=30).json()["derive_backlog"]
+        if not backlog:
+            return time.perf_counter() - started
+        time.sleep(0.02)
+
+
 async def _single(url: str, token: str, events: list[dict[str, Any]], concurrency: int) -> Any:
     latencies: list[float] = []
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -166,14 +245,19 @@ def _percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def _batched(url: str, token: str, batches: list[list[dict[str, Any]]]) -> float:
-    headers = {"Authorization": f"Bearer {token}"}
+def _batched(url: str, token: str, batches: list[list[dict[str, Any]]]) -> tuple[float, float]:
+    """Events a second taken in, and derived (until the queue is empty), for the batches."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    # Encoded beforehand, so that the client's own JSON work is not timed.
+    bodies = [json.dumps(batch).encode() for batch in batches]
     with httpx.Client(base_url=url, timeout=300) as client:
         start = time.perf_counter()
-        for batch in batches:
-            client.post("/api/v1/events", json=batch, headers=headers).raise_for_status()
+        for body in bodies:
+            client.post("/api/v1/events", content=body, headers=headers).raise_for_status()
         elapsed = time.perf_counter() - start
-    return sum(len(b) for b in batches) / elapsed
+    derived = _drained(url, start)
+    events = sum(len(b) for b in batches)
+    return events / elapsed, events / derived
 
 
 def _wait_healthy(url: str) -> None:
@@ -198,23 +282,29 @@ def ingest_bench(backend: str, args: argparse.Namespace) -> dict[str, float]:
         db.dispose()
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        with _process(["serve", "--no-monitor", "--port", str(port)], db_url):
+        command = ["serve", "--no-monitor", "--port", str(port), "--workers", str(args.workers)]
+        with _process(command, db_url):
             _wait_healthy(url)
-            rate, latencies = asyncio.run(
-                _single(url, token, _story("s", args.single), args.concurrency)
-            )
+            started = time.perf_counter()
+            if shutil.which("wrk"):
+                single = _wrk(url, token, args.seconds, args.concurrency)
+            else:
+                rate, latencies = asyncio.run(
+                    _single(url, token, _story("s", args.single), args.concurrency)
+                )
+                single = {
+                    "events": float(len(latencies)),
+                    "single_per_s": rate,
+                    **{f"p{q}_ms": _percentile(latencies, q / 100) * 1000 for q in (50, 90, 99)},
+                    "max_ms": latencies[-1] * 1000,
+                }
+            single["single_derived_per_s"] = single["events"] / _drained(url, started)
             events = _story("b", args.batches * args.batch_size)
             batches = [
                 events[i : i + args.batch_size] for i in range(0, len(events), args.batch_size)
             ]
-            batched = _batched(url, token, batches)
-    return {
-        "single_per_s": rate,
-        "p50_ms": _percentile(latencies, 0.50) * 1000,
-        "p90_ms": _percentile(latencies, 0.90) * 1000,
-        "p99_ms": _percentile(latencies, 0.99) * 1000,
-        "batched_per_s": batched,
-    }
+            batched, derived = _batched(url, token, batches)
+    return {**single, "batched_per_s": batched, "batched_derived_per_s": derived}
 
 
 def monitor_bench(backend: str, args: argparse.Namespace) -> dict[str, float]:
@@ -274,8 +364,12 @@ def _median(runs: list[dict[str, float]], key: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--single", type=int, default=4000, help="single events to post")
+    parser.add_argument("--seconds", type=float, default=10.0, help="of single events (wrk)")
+    parser.add_argument(
+        "--single", type=int, default=4000, help="single events to post (without wrk)"
+    )
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="API processes (duly serve)")
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--open-clocks", type=int, default=100_000)
@@ -310,15 +404,19 @@ def main() -> None:
 def _print_ingest(backend: str, args: argparse.Namespace, runs: list[dict[str, float]]) -> None:
     single, p99 = _median(runs, "single_per_s"), _median(runs, "p99_ms")
     batched = _median(runs, "batched_per_s")
-    print(f"{backend}: ingest, median of {args.repeat}")
+    client = "wrk" if shutil.which("wrk") else "a Python asyncio client"
+    print(f"{backend}: ingest, median of {args.repeat} (server: {args.workers} API process(es))")
     print(
-        f"  single events: {single:,.0f}/s with {args.concurrency} clients "
+        f"  single events: {single:,.0f}/s from {client} with {args.concurrency} connections "
         f"(aim 2,000/s: {single / 2000:.2f}x); latency p50 {_median(runs, 'p50_ms'):.1f} ms, "
-        f"p90 {_median(runs, 'p90_ms'):.1f} ms, p99 {p99:.1f} ms (aim < 50 ms)"
+        f"p90 {_median(runs, 'p90_ms'):.1f} ms, p99 {p99:.1f} ms (aim < 50 ms: "
+        f"{50 / p99:.2f}x), max {_median(runs, 'max_ms'):.0f} ms; all derived at "
+        f"{_median(runs, 'single_derived_per_s'):,.0f} events/s"
     )
     print(
         f"  batches of {args.batch_size:,}: {batched:,.0f} events/s "
-        f"(aim 50,000/s: {batched / 50_000:.2f}x; {batched / single:.1f}x single events)"
+        f"(aim 50,000/s: {batched / 50_000:.2f}x; {batched / single:.1f}x single events); "
+        f"all derived at {_median(runs, 'batched_derived_per_s'):,.0f} events/s"
     )
 
 

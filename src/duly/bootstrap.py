@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import random
 import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ DEMO_DATABASE = Path("duly-demo.db")
 #: How often the background process looks for queued tickets: API processes cannot wake it,
 #: so this is the longest a ticket waits to be derived when the server is idle.
 BACKGROUND_POLL_S = 0.05
+#: How much lower the background process's CPU priority is than the API's (``nice``).
+BACKGROUND_NICENESS = 5
 
 
 def open_context(url: str | None = None) -> Context:
@@ -122,34 +125,43 @@ def serve(
     database = ctx.db.url.render_as_string(hide_password=False)
     listener = _listen(host, port)
     spawn = multiprocessing.get_context("spawn")
-    children = [spawn.Process(target=_background, args=(database, monitor), name="duly-background")]
+    me = os.getpid()
+    children = [
+        spawn.Process(target=_background, args=(database, monitor, me), name="duly-background")
+    ]
     children += [
-        spawn.Process(target=_api_process, args=(database, listener), name=f"duly-api-{n}")
+        spawn.Process(target=_api_process, args=(database, listener, me), name=f"duly-api-{n}")
         for n in range(1, workers)
     ]
     for child in children:
         child.daemon = True
         child.start()
     stop = threading.Event()
+    # uvicorn re-raises SIGINT/SIGTERM after its own shutdown when it runs in the main thread,
+    # which would end this process before it stops its children: it runs in a thread instead,
+    # and the signals are handled here.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
     if demo:
         stream = DemoStream(ctx, rng=random.Random())
         threading.Thread(target=stream.run, args=(stop, 3.0), daemon=True).start()
     web = uvicorn.Server(uvicorn.Config(build_app(ctx), log_level="warning"))
-
-    def announce() -> None:
-        while not web.started and not web.should_exit:
+    thread = threading.Thread(target=web.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        while not web.started and thread.is_alive() and not stop.is_set():
             time.sleep(0.05)
         if web.started:
             print(f"duly is serving on http://{host}:{port}/ (API docs at /docs)", flush=True)
             if token is not None:
                 print(f"demo database: {DEMO_DATABASE}; sign in with this admin token:", flush=True)
                 print(token, flush=True)
-
-    threading.Thread(target=announce, daemon=True).start()
-    try:
-        web.run(sockets=[listener])  # until SIGINT or SIGTERM
+        while thread.is_alive() and not stop.wait(0.5):
+            pass
     finally:
         stop.set()
+        web.should_exit = True
+        thread.join(15)
         for child in children:
             child.terminate()
         for child in children:
@@ -172,22 +184,39 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-def _api_process(url: str, listener: socket.socket) -> None:
+def _api_process(url: str, listener: socket.socket, parent: int) -> None:
     """One more API process, accepting on the shared socket (``--workers``)."""
     ctx = Context(Database(url))
-    uvicorn.Server(uvicorn.Config(build_app(ctx), log_level="warning")).run(sockets=[listener])
+    web = uvicorn.Server(uvicorn.Config(build_app(ctx), log_level="warning"))
+    _orphan_watch(parent, lambda: setattr(web, "should_exit", True))
+    web.run(sockets=[listener])
 
 
-def _background(url: str, monitor: bool) -> None:
+def _background(url: str, monitor: bool, parent: int) -> None:
     """The deriver and (unless ``--no-monitor``) the monitor, until the parent stops them."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     ctx = Context(Database(url))
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    _orphan_watch(parent, stopping.set)
+    # Answering requests comes first: when the cores are busy, deriving waits a little (and
+    # catches up when they are not), rather than every request waiting for it.
+    os.nice(BACKGROUND_NICENESS)
     deriver = Deriver(ctx.db, ctx.configs, ctx.now, poll_s=BACKGROUND_POLL_S).start()
     watcher = Monitor(ctx).start() if monitor else None
     stopping.wait()
     if watcher is not None:
         watcher.stop()
     deriver.stop()
+
+
+def _orphan_watch(parent: int, stop: Callable[[], None]) -> None:
+    """Call ``stop`` if the parent process goes away without stopping this one (killed)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        stop()
+
+    threading.Thread(target=watch, name="duly-orphan-watch", daemon=True).start()

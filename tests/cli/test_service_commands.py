@@ -98,6 +98,29 @@ def test_serve_demo_shows_running_clocks_and_fires_alerts_within_a_minute(tmp_pa
         assert clocks
         dues = [c["due"] for c in clocks]
         assert dues == sorted(dues)
+        # Deriving and the monitor run in a child process, which stopping the server stops.
+        children = child_pids(process.pid)
+        assert children
     finally:
         process.terminate()
         process.wait(30)
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)]
+
+
+def child_pids(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(n) for n in (task / "children").read_text().split()]
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text() if Path(f"/proc/{pid}/stat").exists() else ""
+    return " Z " not in stat  # a zombie has ended; only its exit status is left

@@ -22,6 +22,7 @@ from duly.service.configs import ConfigCache
 from duly.service.errors import InvalidError
 from duly.service.event_files import event_from_mapping
 from duly.service.ingest import MAX_BATCH, ingest
+from duly.service.queries import ticket_events
 from duly.store import clocks as stored
 from duly.store.database import Database
 from duly.store.tables import Base
@@ -285,3 +286,24 @@ def identity(clock) -> tuple:
 
 def without_version(clock):
     return dataclasses.replace(clock, config_version="", extra={})
+
+
+def test_an_event_is_kept_as_it_was_sent(db, configs):
+    sent = {
+        **created("e1", "T-1", mon(9)),
+        "fields": {"priority": "normal", "status": "new", "custom": {"tier": "gold"}},
+    }
+
+    ingest(db, configs, [sent], mon(10))
+
+    assert ticket_events(db, "T-1") == [sent]
+    assert sent["at"].endswith("+01:00")
+
+
+def test_a_value_json_can_hold_but_not_in_64_bits_is_stored_too(db, configs):
+    sent = {**created("e1", "T-1", mon(9)), "fields": {"custom.order": 2**70}}
+
+    assert ingest(db, configs, [sent], mon(10)).new == 1
+
+    (stored_event,) = ticket_events(db, "T-1")
+    assert stored_event["fields"]["custom.order"] == 2**70

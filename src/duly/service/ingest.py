@@ -21,6 +21,7 @@ retried alone, so one request's failure never fails another and each stays all o
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -152,8 +153,11 @@ def _job(items: Sequence[Any], now: datetime, derive_now: bool) -> _Job:
     """The request validated and turned into rows; refused whole on its first bad event."""
     events = validate_events(items)
     unique: dict[str, Event] = {}
-    for event in events:
-        unique.setdefault(event.id, event)
+    bodies: dict[str, str] = {}
+    for item, event in zip(items, events, strict=True):
+        if event.id not in unique:
+            unique[event.id] = event
+            bodies[event.id] = _body(item, event)
     received = to_us(now)
     rows = [
         {
@@ -161,12 +165,27 @@ def _job(items: Sequence[Any], now: datetime, derive_now: bool) -> _Job:
             "ticket": e.ticket,
             "at_us": to_us(e.at),
             "type": e.type,
-            "body": orjson.dumps(event_to_mapping(e), option=orjson.OPT_SORT_KEYS).decode(),
+            "body": bodies[e.id],
             "received_at_us": received,
         }
         for e in unique.values()
     ]
     return _Job(unique, rows, len(events), now, derive_now)
+
+
+def _body(item: Any, event: Event) -> str:
+    """The event as stored: as it was sent (it has just been read as ``event``, so it reads
+    back the same), keys sorted; rebuilt from ``event`` when it is not plain JSON data."""
+    if type(item) is dict:
+        try:
+            return orjson.dumps(item, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:  # not JSON data, or an integer beyond 64 bits
+            pass
+    rebuilt = event_to_mapping(event)
+    try:
+        return orjson.dumps(rebuilt, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return json.dumps(rebuilt, ensure_ascii=False, sort_keys=True)
 
 
 def _outcome(db: Database, job: _Job) -> IngestResult:
@@ -296,46 +315,44 @@ _IDLE_S: Final = 2.0
 
 
 def _write(db: Database, configs: ConfigCache, jobs: list[_Job]) -> None:
-    """One transaction for ``jobs``; their results are set only once it has committed."""
-    owner: dict[str, _Job] = {}
-    rows: list[dict[str, Any]] = []
-    fresh: dict[str, Event] = {}
-    for job in jobs:
-        for row in job.rows:
-            if row["event_id"] not in owner:
-                owner[row["event_id"]] = job
-                rows.append(row)
-                fresh[row["event_id"]] = job.unique[row["event_id"]]
+    """One transaction for ``jobs``; their results are set only once it has committed.
+
+    An id offered by two jobs of the group belongs to the first (as if they had been
+    committed one after the other).
+    """
+    if len(jobs) == 1:
+        offered = [jobs[0].rows]
+    else:
+        offered, seen = [], set[str]()
+        for job in jobs:
+            mine = [row for row in job.rows if row["event_id"] not in seen]
+            seen.update(row["event_id"] for row in mine)
+            offered.append(mine)
+    rows = [row for mine in offered for row in mine] if len(offered) > 1 else offered[0]
     now = max(job.now for job in jobs)
+    results: list[tuple[int, set[str]]] = []
     with db.write() as connection:
         new = event_log.append_events(connection, rows)
-        stored: dict[str, list[Event]] = {}
-        now_tickets: set[str] = set()
-        for event_id in new:
-            ticket = fresh[event_id].ticket
-            stored.setdefault(ticket, []).append(fresh[event_id])
-            if owner[event_id].derive_now:
-                now_tickets.add(ticket)
-        derive_queue.enqueue(connection, stored.keys() - now_tickets, to_us(now))
-        if now_tickets:
-            rederive(
-                connection,
-                now_tickets,
-                configs.current(connection),
-                now,
-                fresh={t: stored[t] for t in now_tickets},
-            )
-    counts: dict[int, int] = {}
-    touched: dict[int, set[str]] = {}
-    for event_id in new:
-        job = owner[event_id]
-        counts[id(job)] = counts.get(id(job), 0) + 1
-        touched.setdefault(id(job), set()).add(fresh[event_id].ticket)
-    for job in jobs:
-        n = counts.get(id(job), 0)
-        job.result = IngestResult(
-            new=n, duplicates=job.count - n, tickets=len(touched.get(id(job), ()))
-        )
+        queued: set[str] = set()
+        now_events: dict[str, list[Event]] = {}
+        for job, mine in zip(jobs, offered, strict=True):
+            if len(new) == len(rows):  # nothing was stored before: no need to ask each id
+                events = [job.unique[row["event_id"]] for row in mine]
+            else:
+                events = [job.unique[row["event_id"]] for row in mine if row["event_id"] in new]
+            tickets = {event.ticket for event in events}
+            results.append((len(events), tickets))
+            if job.derive_now:
+                for event in events:
+                    now_events.setdefault(event.ticket, []).append(event)
+            else:
+                queued |= tickets
+        derive_queue.enqueue(connection, queued - now_events.keys(), to_us(now))
+        if now_events:
+            loaded = configs.current(connection)
+            rederive(connection, now_events.keys(), loaded, now, fresh=now_events)
+    for job, (count, tickets) in zip(jobs, results, strict=True):
+        job.result = IngestResult(new=count, duplicates=job.count - count, tickets=len(tickets))
 
 
 _COMMITTERS: weakref.WeakKeyDictionary[Database, _GroupCommit] = weakref.WeakKeyDictionary()

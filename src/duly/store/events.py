@@ -81,26 +81,25 @@ _SQLITE_APPEND = (
     f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
     " ON CONFLICT (event_id) DO NOTHING"
 )
-_STORED_IDS = select(_EVENTS.c.event_id).where(
-    _EVENTS.c.event_id.in_(bindparam("ids", expanding=True))
-)
+_LAST_SEQ = select(func.max(_EVENTS.c.seq))
+_SEQ_AFTER = select(_EVENTS.c.event_id).where(_EVENTS.c.seq > bindparam("before"))
 
 
 def _append_on_sqlite(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """SQLite's writer is alone (``Database.write``), so the ids already stored are looked up
-    first and the rest inserted by one ``executemany``: several times cheaper than an insert
-    that returns each new id."""
+    """SQLite's writer is alone (``Database.write``) and events are never deleted, so the rows
+    this inserts are exactly those with a ``seq`` above the largest before it: one
+    ``executemany`` and no id returned one by one (several times cheaper), and only when some
+    ids were stored already a query for which were new."""
     unique = {row["event_id"]: row for row in rows}
-    ids = list(unique)
-    stored: set[str] = set()
-    for lo in range(0, len(ids), _CHUNK):
-        stored.update(connection.execute(_STORED_IDS, {"ids": ids[lo : lo + _CHUNK]}).scalars())
-    fresh = [row for event_id, row in unique.items() if event_id not in stored]
-    if fresh:
-        connection.exec_driver_sql(
-            _SQLITE_APPEND, [tuple(row[c] for c in _COLUMNS) for row in fresh]
-        )
-    return {row["event_id"] for row in fresh}
+    if not unique:
+        return set()
+    before = connection.execute(_LAST_SEQ).scalar_one() or 0
+    inserted = connection.exec_driver_sql(
+        _SQLITE_APPEND, [tuple(row[c] for c in _COLUMNS) for row in unique.values()]
+    ).rowcount
+    if inserted == len(unique):
+        return set(unique)
+    return set(connection.execute(_SEQ_AFTER, {"before": before}).scalars())
 
 
 def event_bodies(connection: Connection, tickets: Collection[str]) -> dict[str, list[str]]:

@@ -15,6 +15,7 @@ construction. Custom metrics' cycles are found one round per cycle, for all tick
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,7 @@ from duly.core.agreements import (
     Target,
 )
 from duly.core.calendar import Calendar
-from duly.core.clock_table import NAT, Categorical, ClockTable, concat_tables, take_rows
+from duly.core.clock_table import NAT, Categorical, ClockTable, concat_tables
 from duly.core.clocks import Clock, evaluate_history
 from duly.core.columns import EventColumns, FieldColumn
 from duly.core.conditions import All, AnyOf, Condition, Not, Rule
@@ -388,7 +389,7 @@ def evaluate_batch(
         raise ValueError("now is a naive datetime; give it a time zone")
     tickets = len(events.ticket.labels)
     if tickets <= tickets_per_chunk:
-        return _evaluate(events, config, now, attribution)
+        return _concat(_evaluate(events, config, now, attribution))
     # Drop repeated ids first (the first copy wins, whichever ticket it names), then split.
     if events.deduplicated:
         first_copy = np.arange(len(events.event_id))
@@ -406,20 +407,29 @@ def evaluate_batch(
     # Chunks are independent and NumPy releases the GIL in its loops: two threads keep both
     # cores of a small machine busy.
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        tables = list(
-            pool.map(
+        tables = [
+            table
+            for chunk in pool.map(
                 lambda span: _evaluate(
                     events.take(order[span[0] : span[1]]), config, now, attribution
                 ),
                 zip(bounds, ends, strict=True),
             )
-        )
-    return concat_tables(tables)
+            for table in chunk
+        ]
+    return _concat(tables)
+
+
+def _concat(tables: list[ClockTable]) -> ClockTable:
+    """One table from all the pieces, copied once: concatenating per chunk, then the chunks,
+    moved every column of millions of clocks two more times."""
+    return concat_tables(tables) if tables else ClockTable.from_clocks([])
 
 
 def _evaluate(
     events: EventColumns, config: SlaConfig, now: datetime, attribution: bool = True
-) -> ClockTable:
+) -> list[ClockTable]:
+    """The clocks of ``events`` as pieces of a table, for the caller to concatenate."""
     now_us = (now - _EPOCH) // timedelta(microseconds=1)
     steps = _steps(events, config, now_us)
     ranks = config.ranks
@@ -441,15 +451,16 @@ def _evaluate(
                     cycle_cache[metric] = _cycles(metric, steps, done, created_by)
                 else:
                     continue  # a metric nobody defined: no clocks, as on the per-ticket path
-            measured, handed = _measure_metric(
+            measured, left = _measure_metric(
                 agreement, metric, cycle_cache[metric], policy, steps, config, now_us
             )
             parts.extend(measured)
-            sequential.update(handed)
-    table = _assemble(parts, steps, events, attribution)
-    if not sequential:
-        return table
-    return _merge_sequential(table, events, sorted(sequential), config, now, attribution)
+            sequential.update(left)
+    handed = sorted(sequential)
+    tables = _assemble(parts, steps, events, attribution, handed)
+    if handed:
+        tables.append(_sequential_table(events, handed, config, now, attribution))
+    return tables
 
 
 def _utc_dates(at_us: IntArray) -> npt.NDArray[np.datetime64]:
@@ -858,14 +869,28 @@ def _labels_at(steps: _Steps, name: str, at_step: IntArray) -> Categorical:
     if name not in steps.state or len(at_step) == 0:
         return Categorical(np.zeros(len(at_step), dtype=np.int32), (None,))
     codes, labels = steps.state[name]
+    try:
+        remap, text = _as_text(labels)
+    except TypeError:  # a label that cannot be hashed: map it afresh
+        remap, text = _as_text.__wrapped__(labels)
+    picked = codes[at_step]
+    return Categorical(remap[np.where(picked >= 0, picked, len(labels))], text)
+
+
+@functools.lru_cache(maxsize=32)
+def _as_text(labels: tuple[Any, ...]) -> tuple[npt.NDArray[np.int32], tuple[str | None, ...]]:
+    """Codes of ``labels`` (and of "absent", last) into their text labels.
+
+    Remembered, so that every piece of every chunk shares one label table per field and
+    concatenating the pieces needs no mapping of labels.
+    """
     lookup: dict[str | None, int] = {}
     remap = np.array(
         [lookup.setdefault(None if v is None else str(v), len(lookup)) for v in labels]
         + [lookup.setdefault(None, len(lookup))],
         dtype=np.int32,
     )
-    picked = codes[at_step]
-    return Categorical(remap[np.where(picked >= 0, picked, len(labels))], tuple(lookup))
+    return remap, tuple(lookup)
 
 
 def _constant(value: str, n: int) -> Categorical:
@@ -873,10 +898,18 @@ def _constant(value: str, n: int) -> Categorical:
 
 
 def _assemble(
-    parts: list[_Measured], steps: _Steps, events: EventColumns, attribution: bool = True
-) -> ClockTable:
+    parts: list[_Measured],
+    steps: _Steps,
+    events: EventColumns,
+    attribution: bool = True,
+    handed: list[int] | None = None,
+) -> list[ClockTable]:
+    """The measured parts as tables, without the clocks of ``handed`` tickets (the per-ticket
+    path gives all of those tickets' clocks)."""
     tables = []
     for part in parts:
+        if handed:
+            part = _without_tickets(part, handed)
         n = len(part.ticket)
         breached = part.state == 3
         held = slice(None) if attribution else slice(0)
@@ -932,7 +965,33 @@ def _assemble(
                 held_s=np.asarray(held_us, dtype=np.float64) / _US,
             )
         )
-    return concat_tables(tables) if tables else ClockTable.from_clocks([])
+    return tables
+
+
+def _without_tickets(part: _Measured, tickets: list[int]) -> _Measured:
+    keep = ~np.isin(part.ticket, tickets)
+    if keep.all():
+        return part
+    new_index = np.cumsum(keep) - 1
+    held = keep[part.held_clock]
+    return replace(
+        part,
+        policy=part.policy[keep],
+        ticket=part.ticket[keep],
+        cycle=part.cycle[keep],
+        seconds=part.seconds[keep],
+        start=part.start[keep],
+        due=part.due[keep],
+        stop=part.stop[keep],
+        state=part.state[keep],
+        running_s=part.running_s[keep],
+        paused_s=part.paused_s[keep],
+        calendar_s=part.calendar_s[keep],
+        holder_step=part.holder_step[keep],
+        held_clock=new_index[part.held_clock[held]],
+        held_step=part.held_step[held],
+        held_s=part.held_s[held],
+    )
 
 
 def _events_of(events: EventColumns, tickets: set[int]) -> list[Event]:
@@ -965,23 +1024,14 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _merge_sequential(
-    table: ClockTable,
+def _sequential_table(
     events: EventColumns,
     tickets: list[int],
     config: SlaConfig,
     now: datetime,
     attribution: bool = True,
 ) -> ClockTable:
-    """Replace the clocks of ``tickets`` by the per-ticket path's."""
-    labels = events.ticket.labels
-    ticket_col = table.text["ticket"]
-    if ticket_col.labels is labels:  # the batch kept the events' ticket codes
-        drop_codes = list(tickets)
-    else:
-        names = {labels[t] for t in tickets}
-        drop_codes = [i for i, label in enumerate(ticket_col.labels) if label in names]
-    keep = np.flatnonzero(~np.isin(ticket_col.codes, drop_codes))
+    """The clocks of ``tickets`` by the per-ticket path."""
     by_ticket: dict[str, list[Event]] = {}
     for event in _events_of(events, set(tickets)):
         by_ticket.setdefault(event.ticket, []).append(event)
@@ -992,4 +1042,12 @@ def _merge_sequential(
             clocks.extend(evaluate_history(history, config, now))
     if not attribution:
         clocks = [replace(c, attribution=()) for c in clocks]
-    return concat_tables([take_rows(table, keep), ClockTable.from_clocks(clocks)])
+    table = ClockTable.from_clocks(clocks)
+    # Tickets as codes into the events' own label table, as the batch's clocks have them, so
+    # that the final concatenation need not map a million ticket labels.
+    labels = events.ticket.labels
+    code_of = {str(labels[t]): t for t in tickets}
+    column = table.text["ticket"]
+    remap = np.array([code_of[str(label)] for label in column.labels] or [0], dtype=np.int32)
+    text = {**table.text, "ticket": Categorical(remap[column.codes], labels)}
+    return replace(table, text=text)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
@@ -73,10 +73,13 @@ class _Steps:
     type: npt.NDArray[np.int8]
     actor: npt.NDArray[np.int8]
     public: npt.NDArray[np.int8]
-    state: dict[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]]  # codes (-1 absent), labels
+    state: Mapping[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]]  # codes (-1 absent), labels
     starts: IntArray  # first step of each ticket present
     ends: IntArray  # one past the last step of each ticket
     _runs: tuple[IntArray, IntArray] | None = None
+    _step_end: IntArray | None = None
+    #: Pause cause per step, by what decides it (see ``_step_causes``).
+    causes: dict[tuple[Any, ...], npt.NDArray[np.int32]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -86,6 +89,49 @@ class _Steps:
         if self._runs is None:
             self._runs = _equal_time_runs(self)
         return self._runs
+
+    def step_end(self) -> IntArray:
+        """Per step, one past the last step of its ticket (computed once)."""
+        if self._step_end is None:
+            self._step_end = np.repeat(self.ends, self.ends - self.starts)
+        return self._step_end
+
+
+class _State(Mapping[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]]):
+    """Each field's value at every step (codes, -1 absent; labels), filled forward when first
+    read: a field that no condition, pause or report reads (tags, say) is never filled."""
+
+    def __init__(
+        self, fields: Mapping[str, FieldColumn], rows: IntArray, first: IntArray, config: SlaConfig
+    ) -> None:
+        self._fields = fields
+        self._rows = rows
+        self._first = first
+        self._config = config
+        self._filled: dict[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]] = {}
+
+    def __getitem__(self, name: str) -> tuple[npt.NDArray[np.int32], tuple[Any, ...]]:
+        filled = self._filled.get(name)
+        if filled is None:
+            if name == "status":
+                column = self._fields.get("status")
+                raw = None if column is None else _forward_fill(column, self._rows, self._first)
+                filled = _statuses(raw, len(self._rows), self._first, self._config)
+            else:
+                filled = _forward_fill(self._fields[name], self._rows, self._first)
+            self._filled[name] = filled
+        return filled
+
+    def __contains__(self, name: object) -> bool:
+        return name == "status" or name in self._fields
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._fields
+        if "status" not in self._fields:
+            yield "status"
+
+    def __len__(self) -> int:
+        return len(self._fields) + ("status" not in self._fields)
 
 
 def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
@@ -100,9 +146,7 @@ def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
     ticket = events.ticket.codes
     deleted = np.unique(ticket[keep & (events.type == _DELETED)])
     keep &= ~np.isin(ticket, deleted)
-    rows = np.flatnonzero(keep)
-    order = np.lexsort((events.type[rows], events.at_us[rows], ticket[rows]))
-    rows = _break_ties(rows[order], events)
+    rows = _break_ties(_replay_order(np.flatnonzero(keep), events), events)
     t, at, typ = ticket[rows], events.at_us[rows], events.type[rows]
     # Drop what comes before each ticket's creation (the first created event, else the first).
     bounds = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
@@ -117,10 +161,7 @@ def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
     bounds = np.flatnonzero(np.r_[True, t[1:] != t[:-1]]) if len(rows) else np.zeros(0, np.int64)
     ends = np.r_[bounds[1:], len(rows)] if len(rows) else bounds
     first = np.repeat(bounds, ends - bounds)
-    state: dict[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]] = {}
-    for name, column in events.fields.items():
-        state[name] = _forward_fill(column, rows, first)
-    state["status"] = _statuses(state.get("status"), len(rows), first, config)
+    state = _State(events.fields, rows, first, config)
     return _Steps(
         rows=rows,
         ticket=t,
@@ -133,6 +174,36 @@ def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
         starts=bounds.astype(np.int64),
         ends=ends.astype(np.int64),
     )
+
+
+def _replay_order(rows: IntArray, events: EventColumns) -> IntArray:
+    """``rows`` ordered by ticket, time and event type, ties kept in their order (a stable
+    lexsort by the three).
+
+    Exports list most of a ticket's events in time order already: a stable sort by ticket alone
+    (a radix sort, when a chunk's tickets span fewer than 65,536 codes) then leaves most tickets
+    in order, and only the tickets it leaves out of order are sorted by time and type.
+    """
+    t, at, typ = events.ticket.codes[rows], events.at_us[rows], events.type[rows]
+    if len(rows) < 2:
+        return rows
+    t_low, at_low = int(t.min()), int(at.min())
+    fits = int(at.max()) - at_low < 1 << 59 and int(typ.min()) >= 0 and int(typ.max()) < 8
+    if not fits:
+        return rows[np.lexsort((typ, at, t))]
+    span = int(t.max()) - t_low
+    local = (t - t_low).astype(np.uint16 if span < 1 << 16 else np.int64)
+    by_ticket = np.argsort(local, kind="stable")
+    key = ((at - at_low) * 8 + typ)[by_ticket]  # orders like (at, type)
+    local = local[by_ticket]
+    disorder = (key[1:] < key[:-1]) & (local[1:] == local[:-1])
+    if disorder.any():
+        unsorted = np.zeros(span + 1, dtype=bool)
+        unsorted[local[1:][disorder]] = True
+        where = np.flatnonzero(unsorted[local])
+        # Those tickets' rows sit in ticket order at ``where``: sorted, they go back there.
+        by_ticket[where] = by_ticket[where][np.lexsort((key[where], local[where]))]
+    return rows[by_ticket]
 
 
 def _break_ties(rows: IntArray, events: EventColumns) -> IntArray:
@@ -244,7 +315,7 @@ class _Cycles:
 def _next_index(mask: BoolArray, steps: _Steps) -> IntArray:
     """Per step, the first step after it (same ticket) where ``mask`` holds, or -1."""
     n = len(steps)
-    end_of_ticket = np.repeat(steps.ends, steps.ends - steps.starts)
+    end_of_ticket = steps.step_end()
     candidate = np.where(mask, np.arange(n), np.iinfo(np.int64).max)
     # Reverse cumulative minimum, restarted at each ticket's end.
     reversed_min = np.minimum.accumulate(candidate[::-1])[::-1]
@@ -594,7 +665,7 @@ def _measure_metric(
     step_seconds = np.r_[seconds.ravel(), 0.0][combo]
 
     run_first, run_last = steps.runs()
-    ticket_end = steps.ends[np.searchsorted(steps.starts, cycles.start, side="right") - 1]
+    ticket_end = steps.step_end()[cycles.start]
     first = run_last[cycles.start]  # the last step at or before the start
     end_at = np.where(cycles.stop >= 0, steps.at[np.clip(cycles.stop, 0, None)], now_us)
     candidate = np.where(cycles.stop >= 0, cycles.stop, ticket_end - 1)
@@ -675,6 +746,32 @@ _SOLVED_CAUSE: Final = 1
 _OTHER_TEAM_CAUSE: Final = 2
 
 
+def _step_causes(
+    agreement: Agreement,
+    metric: str,
+    target: Target,
+    cumulative: bool,
+    steps: _Steps,
+    config: SlaConfig,
+) -> npt.NDArray[np.int32]:
+    """Pause cause per step, computed once per chunk for all clocks that pause alike."""
+    custom = config.custom_metrics.get(metric)
+    has_custom_pause = custom is not None and custom.pause is not None
+    team = agreement.team if agreement.kind in ("ola", "uc") else None
+    statuses = target.pauses(DEFAULT_PAUSE_ON.get(metric, frozenset()))
+    key = (frozenset(statuses), metric if has_custom_pause else None, team, cumulative)
+    cause = steps.causes.get(key)
+    if cause is None:
+        custom_pause = (
+            _truth(custom.pause, steps, config.ranks)
+            if custom is not None and custom.pause is not None
+            else None
+        )
+        cause, _ = _causes(agreement, metric, target, cumulative, steps, custom_pause)
+        steps.causes[key] = cause
+    return cause
+
+
 def _causes(
     agreement: Agreement,
     metric: str,
@@ -742,7 +839,7 @@ def _measure_group(
     clock_of, step, a, b = clock_of[nonempty], step[nonempty], a[nonempty], b[nonempty]
     # A running clock also reads the step made at ``now`` itself (an empty piece), as the
     # per-ticket path does, so a ticket that went pending this instant reads as paused.
-    ticket_last = steps.ends[np.searchsorted(steps.starts, first, side="right") - 1] - 1
+    ticket_last = steps.step_end()[first] - 1
     trailing = np.flatnonzero(
         (stop_step < 0) & (steps.at[ticket_last] == end_at) & (ticket_last > last)
     )
@@ -754,17 +851,11 @@ def _measure_group(
         order = np.argsort(clock_of, kind="stable")
         clock_of, step, a, b = clock_of[order], step[order], a[order], b[order]
 
-    custom = config.custom_metrics.get(metric)
-    custom_pause = (
-        _truth(custom.pause, steps, config.ranks)
-        if custom is not None and custom.pause is not None
-        else None
-    )
-    cause_per_step, _ = _causes(agreement, metric, target, cycles.cumulative, steps, custom_pause)
-    cause = cause_per_step[step]
-    run_a, run_b = a.copy(), np.where(cause == _RUNNING, b, a)
-    pause_a, pause_b = a.copy(), np.where(cause == _RUNNING, a, b)
-    paused_piece = cause != _RUNNING
+    cause = _step_causes(agreement, metric, target, cycles.cumulative, steps, config)[step]
+    running = cause == _RUNNING
+    run_a, run_b = a.copy(), np.where(running, b, a)
+    paused_piece = ~running
+    cappable = np.zeros(len(a), dtype=bool)
     if target.max_pause is not None:
         cappable = (cause != _RUNNING) & (cause != _SOLVED_CAUSE) & (cause != _OTHER_TEAM_CAUSE)
         fresh = np.r_[True, clock_of[1:] != clock_of[:-1]] if len(a) else np.zeros(0, bool)
@@ -776,13 +867,23 @@ def _measure_group(
         split_at = np.clip(expires, a, b)
         run_a = np.where(cappable, split_at, run_a)
         run_b = np.where(cappable, b, run_b)
-        pause_b = np.where(cappable, split_at, pause_b)
         paused_piece &= ~cappable | (expires >= b)
-    run_us = _business_us(calendar, run_a, run_b)
-    pause_us = _business_us(calendar, pause_a, pause_b)
+    # A piece runs or pauses whole, so its business time is counted once and goes to one side;
+    # only a capped pause is split in two (running after its cap).
+    whole = np.flatnonzero(~cappable)
+    span_us = _business_us(calendar, a[whole], b[whole])
+    run_us = np.zeros(len(a), dtype=np.int64)
+    pause_us = np.zeros(len(a), dtype=np.int64)
+    run_us[whole] = np.where(running[whole], span_us, 0)
+    pause_us[whole] = np.where(running[whole], 0, span_us)
+    split = np.flatnonzero(cappable)
+    if len(split):
+        run_us[split] = _business_us(calendar, run_a[split], b[split])
+        pause_us[split] = _business_us(calendar, a[split], run_a[split])
 
-    offsets = np.searchsorted(clock_of, np.arange(count))
-    has_pairs = np.bincount(clock_of, minlength=count) > 0
+    pairs = np.bincount(clock_of, minlength=count)
+    offsets = np.cumsum(pairs) - pairs  # clock_of is sorted: each clock's first piece
+    has_pairs = pairs > 0
     running_total = np.bincount(clock_of, weights=run_us, minlength=count).astype(np.int64)
     paused_total = np.bincount(clock_of, weights=pause_us, minlength=count).astype(np.int64)
     seconds = step_seconds[last]

@@ -106,7 +106,9 @@ def _read_table(path: Path) -> pa.Table | None:
                 for f in schema
                 if (f.name in _FEW_VALUES or f.name.startswith("custom.")) and _is_text(f.type)
             ]
-            return _normalise(pq.read_table(path, read_dictionary=few), "parquet")
+            # ParquetFile rather than read_table: the latter goes through pyarrow.dataset, whose
+            # import alone (it imports pandas) costs a third of a second.
+            return _normalise(pq.ParquetFile(path, read_dictionary=few).read(), "parquet")
         if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
             if _mentions_null(path):
                 return None  # a cleared field: JSON null and "absent" look alike to Arrow
@@ -192,18 +194,16 @@ def _normalise(table: pa.Table, kind: str) -> pa.Table | None:
         if at.null_count:
             return None
         out["at"] = pc.cast(at.cast(pa.string()), _US_UTC)  # raises without a UTC offset
-    kinds = table.column("type").cast(pa.string())
-    if kinds.null_count or not pc.all(pc.is_in(kinds, pa.array(EVENT_TYPES))).as_py():
+    kinds = _as_text(table.column("type"))
+    if kinds.null_count or not _all_in(kinds, EVENT_TYPES):
         return None
     out["type"] = _text_or_dictionary(table.column("type"), kinds)
     actor = (
-        table.column("actor").cast(pa.string())
-        if "actor" in names
-        else pa.nulls(len(table), pa.string())
+        _as_text(table.column("actor")) if "actor" in names else pa.nulls(len(table), pa.string())
     )
-    if not pc.all(pc.is_in(pc.fill_null(actor, ACTORS[0]), pa.array(ACTORS))).as_py():
+    if not _all_in(actor, ACTORS, nulls=True):
         return None
-    comments = pc.equal(kinds, "comment.added")
+    comments = _equal(kinds, "comment.added")
     if pc.any(pc.and_(comments, pc.is_null(actor))).as_py():
         return None
     out["actor"] = _text_or_dictionary(table.column("actor"), actor) if "actor" in names else actor
@@ -239,6 +239,41 @@ def _normalise(table: pa.Table, kind: str) -> pa.Table | None:
                 column = column.cast(pa.string())
             out[name] = column
     return pa.table(out)
+
+
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column as text, or as it is when it is a dictionary of text (left encoded: checking
+    a dictionary's few values is cheaper than decoding millions of rows)."""
+    return column if _is_text_dictionary(column.type) else column.cast(pa.string())
+
+
+def _all_in(column: pa.ChunkedArray, allowed: Sequence[str], nulls: bool = False) -> bool:
+    """Whether every (non-null, if ``nulls``) value of a text column is one of ``allowed``.
+
+    An empty column answers False, as ``pc.all`` of no values does.
+    """
+    if _is_text_dictionary(column.type):
+        if len(column) == 0 or (not nulls and column.null_count):
+            return False
+        used = [
+            chunk.dictionary.take(pc.unique(chunk.indices).drop_null()) for chunk in column.chunks
+        ]
+        values = pa.chunked_array(used, column.type.value_type).unique()
+        return len(values) == 0 or bool(pc.all(pc.is_in(values, pa.array(allowed))).as_py())
+    if nulls:
+        column = pc.fill_null(column, allowed[0])
+    return bool(pc.all(pc.is_in(column, pa.array(allowed))).as_py())
+
+
+def _equal(column: pa.ChunkedArray, value: str) -> pa.ChunkedArray:
+    """Per row, whether a text column (or a dictionary of text) equals ``value``."""
+    if not _is_text_dictionary(column.type):
+        return pc.equal(column, value)
+    chunks = []
+    for chunk in column.chunks:
+        hit = pc.equal(chunk.dictionary, value)  # per dictionary entry, then gathered per row
+        chunks.append(hit.take(chunk.indices))
+    return pa.chunked_array(chunks, pa.bool_())
 
 
 def _text_or_dictionary(column: pa.ChunkedArray, text: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -349,7 +384,7 @@ def _to_columns(table: pa.Table) -> ColumnRead:
     columns = EventColumns(
         event_id=id_codes.astype(np.int64),
         id_text=_Strings(ids),
-        ticket=Categorical(ticket_codes, tuple(str(t) for t in ticket_labels)),
+        ticket=Categorical(ticket_codes, tuple(ticket_labels)),  # text already (_normalise)
         at_us=at.astype(np.int64),
         type=type_map[type_codes],
         actor=actor_map[np.where(actor_codes >= 0, actor_codes, len(actor_labels))],

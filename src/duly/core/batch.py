@@ -15,7 +15,6 @@ construction. Custom metrics' cycles are found one round per cycle, for all tick
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -513,6 +512,7 @@ def _evaluate(
     cycle_cache: dict[str, _Cycles] = {}
     for agreement in config.agreements:
         policy = _policy_per_step(agreement, steps, ranks, created_on)
+        settings = _Settings.of(agreement, policy, steps)
         for metric in _metrics(agreement):
             if metric not in cycle_cache:
                 custom = config.custom_metrics.get(metric)
@@ -523,7 +523,7 @@ def _evaluate(
                 else:
                     continue  # a metric nobody defined: no clocks, as on the per-ticket path
             measured, left = _measure_metric(
-                agreement, metric, cycle_cache[metric], policy, steps, config, now_us
+                agreement, metric, cycle_cache[metric], policy, settings, steps, config, now_us
             )
             parts.extend(measured)
             sequential.update(left)
@@ -639,30 +639,49 @@ def _equal_time_runs(steps: _Steps) -> tuple[IntArray, IntArray]:
     return run_first, run_last
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """Per step, which (policy, priority) cell of an agreement's targets is in force."""
+
+    priority_labels: tuple[Any, ...]
+    #: flat index policy * (priorities + 1) + priority; the cell past the last where no policy
+    #: applies (it has no target).
+    combo: IntArray
+    #: running count of the steps where ``combo`` differs from the step before (0 first).
+    change_prefix: IntArray
+
+    @classmethod
+    def of(cls, agreement: Agreement, policy: npt.NDArray[np.int32], steps: _Steps) -> _Settings:
+        n = len(steps)
+        codes, labels = steps.state.get("priority", (np.full(n, -1, np.int32), ()))
+        n_p = len(labels) + 1
+        p_code = np.where(codes >= 0, codes, len(labels))
+        no_policy = len(agreement.policies) * n_p
+        combo = np.where(policy >= 0, policy.astype(np.int64) * n_p + p_code, no_policy)
+        changed = np.r_[False, combo[1:] != combo[:-1]] if n else np.zeros(0, bool)
+        prefix = np.r_[0, np.cumsum(changed, dtype=np.int64)]
+        return cls(labels, combo, prefix)
+
+
 def _measure_metric(
     agreement: Agreement,
     metric: str,
     cycles: _Cycles,
     policy: npt.NDArray[np.int32],
+    settings: _Settings,
     steps: _Steps,
     config: SlaConfig,
     now_us: int,
 ) -> tuple[list[_Measured], set[int]]:
     """Clocks of one metric under one agreement; returns the tickets left to the per-ticket path."""
-    n = len(steps)
     if len(cycles.start) == 0:
         return [], set()
-    priority_codes, priority_labels = steps.state.get("priority", (np.full(n, -1, np.int32), ()))
-    targets, which, seconds = _target_table(agreement, metric, priority_labels)
+    targets, which, seconds = _target_table(agreement, metric, settings.priority_labels)
     if not targets:
         return [], set()
-    # One flat (policy, priority) index per step; a step without a policy reads the extra
-    # last cell, which has no target.
-    n_p = len(priority_labels) + 1
-    p_code = np.where(priority_codes >= 0, priority_codes, len(priority_labels))
-    combo = np.where(policy >= 0, policy.astype(np.int64) * n_p + p_code, which.size)
-    step_target = np.r_[which.ravel(), -1].astype(np.int64)[combo]
-    step_seconds = np.r_[seconds.ravel(), 0.0][combo]
+    combo = settings.combo
+    target_of = np.r_[which.ravel(), -1].astype(np.int64)  # by combo
+    seconds_of = np.r_[seconds.ravel(), 0.0]
 
     run_first, run_last = steps.runs()
     ticket_end = steps.step_end()[cycles.start]
@@ -672,24 +691,33 @@ def _measure_metric(
     last = np.where(steps.at[candidate] >= end_at, run_first[candidate] - 1, candidate)
     last = np.maximum(last, first)  # the last step that starts before the end
 
-    # Range counts over [first, last] from prefix sums: no expansion of the spans needed.
-    has_target = step_target >= 0
-    with_target = _count_in(has_target, first, last)
     # A change of policy or priority (even one that keeps the target) counts as a change: the
     # cycle is then either retarget-only (measured here) or left to the per-ticket path.
-    changed = np.r_[False, combo[1:] != combo[:-1]]
-    changes = _count_in(changed, first + 1, last)
-    not_retarget = np.array([t.on_change != "retarget" for t in targets], dtype=bool)
-    bad = ~has_target | not_retarget[np.clip(step_target, 0, None)]
+    prefix = settings.change_prefix
+    constant = prefix[np.maximum(last + 1, first + 1)] == prefix[first + 1]
+    # Steps with a target, and steps whose target is not retarget-only (or absent), per cycle:
+    # a cycle whose settings never change has its first step's throughout; the others (few)
+    # are counted over their steps.
+    span = last - first + 1
+    target_first = target_of[combo[first]]
+    with_target = np.where(target_first >= 0, span, 0)
+    bad_count = np.zeros(len(span), dtype=np.int64)
+    varying = np.flatnonzero(~constant)
+    if len(varying):
+        lengths = span[varying]
+        owner = np.repeat(np.arange(len(varying)), lengths)
+        target = target_of[combo[np.repeat(first[varying], lengths) + _ramp(lengths)]]
+        not_retarget = np.array([t.on_change != "retarget" for t in targets] + [True], bool)
+        with_target[varying] = np.bincount(owner, target >= 0, len(varying)).astype(np.int64)
+        bad_count[varying] = np.bincount(owner, not_retarget[target], len(varying)).astype(np.int64)
 
     never = with_target == 0  # no target while the cycle ran: no clock
-    always = with_target == last - first + 1
-    constant = changes == 0
-    simple = always & (constant | (_count_in(bad, first, last) == 0))
+    always = with_target == span
+    simple = always & (bad_count == 0)
     handed = {int(t) for t in steps.ticket[cycles.start[~simple & ~never]]}
     chosen = np.flatnonzero(simple)
     results = []
-    final_target = step_target[last[chosen]]
+    final_target = target_of[combo[last[chosen]]]
     for t_index, target in enumerate(targets):
         for rows in _chunks(chosen[final_target == t_index], last - first + 1):
             results.append(
@@ -703,7 +731,7 @@ def _measure_metric(
                     last[rows],
                     end_at[rows],
                     policy,
-                    step_seconds,
+                    seconds_of[combo[last[rows]]],
                     steps,
                     config,
                     now_us,
@@ -724,13 +752,6 @@ def _chunks(rows: IntArray, lengths: IntArray) -> list[IntArray]:
     total = np.cumsum(lengths[rows])
     bounds = np.searchsorted(total, np.arange(_PAIRS_PER_CHUNK, int(total[-1]), _PAIRS_PER_CHUNK))
     return [part for part in np.split(rows, bounds) if len(part)]
-
-
-def _count_in(flags: BoolArray, first: IntArray, last: IntArray) -> IntArray:
-    """How many of ``flags[first[i]:last[i] + 1]`` hold, for every span (empty spans: 0)."""
-    prefix = np.r_[0, np.cumsum(flags, dtype=np.int64)]
-    counts: IntArray = prefix[np.maximum(last + 1, first)] - prefix[first]
-    return counts
 
 
 def _ramp(lengths: IntArray) -> IntArray:
@@ -817,7 +838,7 @@ def _measure_group(
     last: IntArray,
     end_at: IntArray,
     policy: npt.NDArray[np.int32],
-    step_seconds: npt.NDArray[np.float64],
+    seconds: npt.NDArray[np.float64],
     steps: _Steps,
     config: SlaConfig,
     now_us: int,
@@ -886,7 +907,6 @@ def _measure_group(
     has_pairs = pairs > 0
     running_total = np.bincount(clock_of, weights=run_us, minlength=count).astype(np.int64)
     paused_total = np.bincount(clock_of, weights=pause_us, minlength=count).astype(np.int64)
-    seconds = step_seconds[last]
     target_us = np.round(seconds * _US).astype(np.int64)
 
     # Due: the first running piece that takes running time past the target.
@@ -970,28 +990,35 @@ def _labels_at(steps: _Steps, name: str, at_step: IntArray) -> Categorical:
     if name not in steps.state or len(at_step) == 0:
         return Categorical(np.zeros(len(at_step), dtype=np.int32), (None,))
     codes, labels = steps.state[name]
-    try:
-        remap, text = _as_text(labels)
-    except TypeError:  # a label that cannot be hashed: map it afresh
-        remap, text = _as_text.__wrapped__(labels)
+    remap, text = _as_text(labels)
     picked = codes[at_step]
     return Categorical(remap[np.where(picked >= 0, picked, len(labels))], text)
 
 
-@functools.lru_cache(maxsize=32)
+_TEXT_LABELS: dict[int, tuple[tuple[Any, ...], npt.NDArray[np.int32], tuple[str | None, ...]]] = {}
+
+
 def _as_text(labels: tuple[Any, ...]) -> tuple[npt.NDArray[np.int32], tuple[str | None, ...]]:
     """Codes of ``labels`` (and of "absent", last) into their text labels.
 
-    Remembered, so that every piece of every chunk shares one label table per field and
-    concatenating the pieces needs no mapping of labels.
+    Remembered by identity for the few label tables in use (hashing a large tuple at every call
+    would cost more than it saves), so that every piece of every chunk shares one label table
+    per field and concatenating the pieces needs no mapping of labels.
     """
+    cached = _TEXT_LABELS.get(id(labels))
+    if cached is not None and cached[0] is labels:
+        return cached[1], cached[2]
     lookup: dict[str | None, int] = {}
     remap = np.array(
         [lookup.setdefault(None if v is None else str(v), len(lookup)) for v in labels]
         + [lookup.setdefault(None, len(lookup))],
         dtype=np.int32,
     )
-    return remap, tuple(lookup)
+    text = tuple(lookup)
+    if len(_TEXT_LABELS) >= 16:
+        _TEXT_LABELS.clear()
+    _TEXT_LABELS[id(labels)] = (labels, remap, text)
+    return remap, text
 
 
 def _constant(value: str, n: int) -> Categorical:

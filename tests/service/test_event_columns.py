@@ -1,5 +1,6 @@
 """The column reader gives the events the line reader gives, or steps aside for it."""
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,3 +175,23 @@ def test_a_parquet_file_without_comments_or_actors_reads_through_columns(tmp_pat
     assert log(evaluate_batch(fast.columns, CONFIG, NOW)) == log(
         evaluate_batch(EventColumns.from_events(exact.events), CONFIG, NOW)
     )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ids_are_proved_distinct_exactly_when_they_are(seed):
+    # Short and empty ids, ids ending at the very end of the data, slices of a larger array.
+    rng = random.Random(seed)
+    alphabet = "ab/Ü0"
+    ids = [
+        "".join(rng.choices(alphabet, k=rng.choice([0, 1, 3, 7, 8, 9, 16, 17]))) for _ in range(300)
+    ]
+    for start, stop in [(0, 300), (5, 300), (0, 2), (298, 300), (100, 140)]:
+        values = ids[start:stop]
+        array = pa.array(ids, pa.string()).slice(start, stop - start)
+        for kind in (pa.string(), pa.large_string()):
+            assert event_columns._all_distinct(array.cast(kind)) == (
+                len(set(values)) == len(values)
+            ), (start, stop, kind)
+    distinct = sorted(set(ids))
+    assert event_columns._all_distinct(pa.array(distinct)) is True
+    assert event_columns._all_distinct(pa.array([*distinct, distinct[-1]])) is False

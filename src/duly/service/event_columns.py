@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final, overload
+from typing import Any, Final, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -255,6 +255,9 @@ def _all_in(column: pa.ChunkedArray, allowed: Sequence[str], nulls: bool = False
     if _is_text_dictionary(column.type):
         if len(column) == 0 or (not nulls and column.null_count):
             return False
+        known = pa.array(allowed)
+        if all(pc.all(pc.is_in(c.dictionary, known)).as_py() is not False for c in column.chunks):
+            return True  # every value a dictionary holds is allowed, so every value used is
         used = [
             chunk.dictionary.take(pc.unique(chunk.indices).drop_null()) for chunk in column.chunks
         ]
@@ -310,21 +313,35 @@ def _all_distinct(ids: pa.Array) -> bool:
     if len(ids) < 2:
         return True
     width = np.int64 if pa.types.is_large_string(ids.type) else np.int32
-    offsets = np.frombuffer(ids.buffers()[1], dtype=width)[ids.offset : ids.offset + len(ids) + 1]
-    starts = offsets[:-1].astype(np.int64)
-    lengths = offsets[1:].astype(np.int64) - starts
+    buffer = np.frombuffer(ids.buffers()[1], dtype=width)
+    offsets = cast("npt.NDArray[np.integer[Any]]", buffer[ids.offset : ids.offset + len(ids) + 1])
     raw = (
         np.frombuffer(ids.buffers()[2], dtype=np.uint8)
         if ids.buffers()[2]
         else np.zeros(0, np.uint8)
     )
-    data = np.zeros(len(raw) + 8, dtype=np.uint8)
-    data[: len(raw)] = raw
-    # The eight bytes from every offset, as overlapping items: one gather reads a word of each id.
-    eights = np.ndarray((len(raw) + 1,), dtype="V8", buffer=data, strides=(1,))
+    size = len(raw)
+    if size > (1 << 31) - (1 << 16):
+        offsets = offsets.astype(np.int64)  # room for the word offsets below
+    starts = offsets[:-1]
+    lengths = offsets[1:] - starts
+    # The eight bytes from every offset, as overlapping items: one gather reads a word of each
+    # id. Words that would run past the data are read from a zero-padded copy of its last bytes
+    # (copying the whole buffer to pad it would cost more than the hashing).
+    tail_from = max(size - 8, 0)
+    tail = np.zeros(16, dtype=np.uint8)
+    tail[: size - tail_from] = raw[tail_from:]
+    tail_words = np.ndarray((9,), dtype="V8", buffer=tail, strides=(1,))
+    words = np.ndarray((max(size - 7, 0),), dtype="V8", buffer=raw, strides=(1,))
     hashes = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     for k in range(0, int(lengths.max()), 8):
-        word = eights[np.minimum(starts + k, len(raw))].view(np.uint64)
+        at = np.minimum(starts + k, size)  # past an id's end its bytes are masked off anyway
+        near_end = np.flatnonzero(at > size - 8)
+        if len(words):
+            word = words[np.minimum(at, size - 8)].view(np.uint64)
+        else:
+            word = np.zeros(len(at), dtype=np.uint64)
+        word[near_end] = tail_words[at[near_end] - tail_from].view(np.uint64)
         word &= _MASKS[np.clip(lengths - k, 0, 8)]
         hashes ^= word
         hashes *= np.uint64(0xBF58476D1CE4E5B9)

@@ -823,8 +823,8 @@ def _causes(
         held = is_team[np.where(group_codes >= 0, group_codes, len(group_labels))]
         cause = np.where(~held, _OTHER_TEAM_CAUSE, cause)
     if cumulative:
-        done_labels = [i for i, s in enumerate(labels) if s in DONE_STATUSES]
-        cause = np.where(np.isin(codes, done_labels), _SOLVED_CAUSE, cause)
+        done = np.array([s in DONE_STATUSES for s in labels] + [False], dtype=bool)
+        cause = np.where(done[np.where(codes >= 0, codes, len(labels))], _SOLVED_CAUSE, cause)
     return cause.astype(np.int32), names
 
 

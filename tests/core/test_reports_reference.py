@@ -200,3 +200,10 @@ def test_negative_zeros_and_nans_sort_as_the_reference_sorts_them(by: tuple[str,
         column[::7] = -0.0
         column[::97] = np.nan
     assert repr(compliance(table, by)) == repr(reference_compliance(table, by))
+
+
+@pytest.mark.parametrize("by", [("metric",), ("agreement", "metric"), ("month",)])
+def test_few_large_groups_match_the_reference(by: tuple[str, ...]) -> None:
+    # Many values per group: each group's values are sorted in place rather than argsorted.
+    table = random_table(7, 20_000)
+    assert repr(compliance(table, by)) == repr(reference_compliance(table, by))

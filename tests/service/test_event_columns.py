@@ -1,5 +1,6 @@
 """The column reader gives the events the line reader gives, or steps aside for it."""
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -134,3 +135,63 @@ def test_parquet_text_with_many_values_is_encoded_afresh(tmp_path, monkeypatch):
 )
 def test_repeated_ids_are_told_from_distinct_ones(ids, distinct):
     assert event_columns._all_distinct(pa.array(ids)) is distinct
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"type": "ticket.exploded"}, "unknown type"),
+        ({"actor": "robot"}, "unknown actor"),
+        ({"type": None}, "no type"),
+        ({"type": "comment.added", "actor": None}, "a comment without actor"),
+    ],
+)
+def test_a_parquet_file_the_columns_cannot_vouch_for_is_left_to_the_line_reader(
+    tmp_path, change, why
+):
+    # Parquet's type and actor columns are read as dictionaries and checked as such.
+    table = synthetic_history(30, seed=4)
+    for name, value in change.items():
+        values = table.column(name).to_pylist()
+        values[17] = value
+        index = table.column_names.index(name)
+        table = table.set_column(index, name, pa.array(values, pa.string()))
+    path = tmp_path / "odd.parquet"
+    write_history(table, path)
+    assert read_columns([path]) is None, why
+
+
+def test_a_parquet_file_without_comments_or_actors_reads_through_columns(tmp_path):
+    table = synthetic_history(30, seed=5)
+    kept = [i for i, t in enumerate(table.column("type").to_pylist()) if t != "comment.added"]
+    table = table.take(kept)
+    index = table.column_names.index("actor")
+    table = table.set_column(index, "actor", pa.nulls(len(table), pa.string()))
+    path = tmp_path / "quiet.parquet"
+    write_history(table, path)
+    fast = read_columns([path])
+    assert fast is not None
+    exact = read_history([path])
+    assert log(evaluate_batch(fast.columns, CONFIG, NOW)) == log(
+        evaluate_batch(EventColumns.from_events(exact.events), CONFIG, NOW)
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ids_are_proved_distinct_exactly_when_they_are(seed):
+    # Short and empty ids, ids ending at the very end of the data, slices of a larger array.
+    rng = random.Random(seed)
+    alphabet = "ab/Ü0"
+    ids = [
+        "".join(rng.choices(alphabet, k=rng.choice([0, 1, 3, 7, 8, 9, 16, 17]))) for _ in range(300)
+    ]
+    for start, stop in [(0, 300), (5, 300), (0, 2), (298, 300), (100, 140)]:
+        values = ids[start:stop]
+        array = pa.array(ids, pa.string()).slice(start, stop - start)
+        for kind in (pa.string(), pa.large_string()):
+            assert event_columns._all_distinct(array.cast(kind)) == (
+                len(set(values)) == len(values)
+            ), (start, stop, kind)
+    distinct = sorted(set(ids))
+    assert event_columns._all_distinct(pa.array(distinct)) is True
+    assert event_columns._all_distinct(pa.array([*distinct, distinct[-1]])) is False

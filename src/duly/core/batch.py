@@ -16,9 +16,9 @@ construction. Custom metrics' cycles are found one round per cycle, for all tick
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
@@ -36,7 +36,7 @@ from duly.core.agreements import (
     Target,
 )
 from duly.core.calendar import Calendar
-from duly.core.clock_table import NAT, Categorical, ClockTable, concat_tables, take_rows
+from duly.core.clock_table import NAT, Categorical, ClockTable, concat_tables
 from duly.core.clocks import Clock, evaluate_history
 from duly.core.columns import EventColumns, FieldColumn
 from duly.core.conditions import All, AnyOf, Condition, Not, Rule
@@ -72,10 +72,13 @@ class _Steps:
     type: npt.NDArray[np.int8]
     actor: npt.NDArray[np.int8]
     public: npt.NDArray[np.int8]
-    state: dict[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]]  # codes (-1 absent), labels
+    state: Mapping[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]]  # codes (-1 absent), labels
     starts: IntArray  # first step of each ticket present
     ends: IntArray  # one past the last step of each ticket
     _runs: tuple[IntArray, IntArray] | None = None
+    _step_end: IntArray | None = None
+    #: Pause cause per step, by what decides it (see ``_step_causes``).
+    causes: dict[tuple[Any, ...], npt.NDArray[np.int32]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -85,6 +88,49 @@ class _Steps:
         if self._runs is None:
             self._runs = _equal_time_runs(self)
         return self._runs
+
+    def step_end(self) -> IntArray:
+        """Per step, one past the last step of its ticket (computed once)."""
+        if self._step_end is None:
+            self._step_end = np.repeat(self.ends, self.ends - self.starts)
+        return self._step_end
+
+
+class _State(Mapping[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]]):
+    """Each field's value at every step (codes, -1 absent; labels), filled forward when first
+    read: a field that no condition, pause or report reads (tags, say) is never filled."""
+
+    def __init__(
+        self, fields: Mapping[str, FieldColumn], rows: IntArray, first: IntArray, config: SlaConfig
+    ) -> None:
+        self._fields = fields
+        self._rows = rows
+        self._first = first
+        self._config = config
+        self._filled: dict[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]] = {}
+
+    def __getitem__(self, name: str) -> tuple[npt.NDArray[np.int32], tuple[Any, ...]]:
+        filled = self._filled.get(name)
+        if filled is None:
+            if name == "status":
+                column = self._fields.get("status")
+                raw = None if column is None else _forward_fill(column, self._rows, self._first)
+                filled = _statuses(raw, len(self._rows), self._first, self._config)
+            else:
+                filled = _forward_fill(self._fields[name], self._rows, self._first)
+            self._filled[name] = filled
+        return filled
+
+    def __contains__(self, name: object) -> bool:
+        return name == "status" or name in self._fields
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._fields
+        if "status" not in self._fields:
+            yield "status"
+
+    def __len__(self) -> int:
+        return len(self._fields) + ("status" not in self._fields)
 
 
 def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
@@ -99,9 +145,7 @@ def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
     ticket = events.ticket.codes
     deleted = np.unique(ticket[keep & (events.type == _DELETED)])
     keep &= ~np.isin(ticket, deleted)
-    rows = np.flatnonzero(keep)
-    order = np.lexsort((events.type[rows], events.at_us[rows], ticket[rows]))
-    rows = _break_ties(rows[order], events)
+    rows = _break_ties(_replay_order(np.flatnonzero(keep), events), events)
     t, at, typ = ticket[rows], events.at_us[rows], events.type[rows]
     # Drop what comes before each ticket's creation (the first created event, else the first).
     bounds = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
@@ -116,10 +160,7 @@ def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
     bounds = np.flatnonzero(np.r_[True, t[1:] != t[:-1]]) if len(rows) else np.zeros(0, np.int64)
     ends = np.r_[bounds[1:], len(rows)] if len(rows) else bounds
     first = np.repeat(bounds, ends - bounds)
-    state: dict[str, tuple[npt.NDArray[np.int32], tuple[Any, ...]]] = {}
-    for name, column in events.fields.items():
-        state[name] = _forward_fill(column, rows, first)
-    state["status"] = _statuses(state.get("status"), len(rows), first, config)
+    state = _State(events.fields, rows, first, config)
     return _Steps(
         rows=rows,
         ticket=t,
@@ -132,6 +173,36 @@ def _steps(events: EventColumns, config: SlaConfig, now_us: int) -> _Steps:
         starts=bounds.astype(np.int64),
         ends=ends.astype(np.int64),
     )
+
+
+def _replay_order(rows: IntArray, events: EventColumns) -> IntArray:
+    """``rows`` ordered by ticket, time and event type, ties kept in their order (a stable
+    lexsort by the three).
+
+    Exports list most of a ticket's events in time order already: a stable sort by ticket alone
+    (a radix sort, when a chunk's tickets span fewer than 65,536 codes) then leaves most tickets
+    in order, and only the tickets it leaves out of order are sorted by time and type.
+    """
+    t, at, typ = events.ticket.codes[rows], events.at_us[rows], events.type[rows]
+    if len(rows) < 2:
+        return rows
+    t_low, at_low = int(t.min()), int(at.min())
+    fits = int(at.max()) - at_low < 1 << 59 and int(typ.min()) >= 0 and int(typ.max()) < 8
+    if not fits:
+        return rows[np.lexsort((typ, at, t))]
+    span = int(t.max()) - t_low
+    local = (t - t_low).astype(np.uint16 if span < 1 << 16 else np.int64)
+    by_ticket = np.argsort(local, kind="stable")
+    key = ((at - at_low) * 8 + typ)[by_ticket]  # orders like (at, type)
+    local = local[by_ticket]
+    disorder = (key[1:] < key[:-1]) & (local[1:] == local[:-1])
+    if disorder.any():
+        unsorted = np.zeros(span + 1, dtype=bool)
+        unsorted[local[1:][disorder]] = True
+        where = np.flatnonzero(unsorted[local])
+        # Those tickets' rows sit in ticket order at ``where``: sorted, they go back there.
+        by_ticket[where] = by_ticket[where][np.lexsort((key[where], local[where]))]
+    return rows[by_ticket]
 
 
 def _break_ties(rows: IntArray, events: EventColumns) -> IntArray:
@@ -243,7 +314,7 @@ class _Cycles:
 def _next_index(mask: BoolArray, steps: _Steps) -> IntArray:
     """Per step, the first step after it (same ticket) where ``mask`` holds, or -1."""
     n = len(steps)
-    end_of_ticket = np.repeat(steps.ends, steps.ends - steps.starts)
+    end_of_ticket = steps.step_end()
     candidate = np.where(mask, np.arange(n), np.iinfo(np.int64).max)
     # Reverse cumulative minimum, restarted at each ticket's end.
     reversed_min = np.minimum.accumulate(candidate[::-1])[::-1]
@@ -388,7 +459,7 @@ def evaluate_batch(
         raise ValueError("now is a naive datetime; give it a time zone")
     tickets = len(events.ticket.labels)
     if tickets <= tickets_per_chunk:
-        return _evaluate(events, config, now, attribution)
+        return _concat(_evaluate(events, config, now, attribution))
     # Drop repeated ids first (the first copy wins, whichever ticket it names), then split.
     if events.deduplicated:
         first_copy = np.arange(len(events.event_id))
@@ -406,20 +477,29 @@ def evaluate_batch(
     # Chunks are independent and NumPy releases the GIL in its loops: two threads keep both
     # cores of a small machine busy.
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        tables = list(
-            pool.map(
+        tables = [
+            table
+            for chunk in pool.map(
                 lambda span: _evaluate(
                     events.take(order[span[0] : span[1]]), config, now, attribution
                 ),
                 zip(bounds, ends, strict=True),
             )
-        )
-    return concat_tables(tables)
+            for table in chunk
+        ]
+    return _concat(tables)
+
+
+def _concat(tables: list[ClockTable]) -> ClockTable:
+    """One table from all the pieces, copied once: concatenating per chunk, then the chunks,
+    moved every column of millions of clocks two more times."""
+    return concat_tables(tables) if tables else ClockTable.from_clocks([])
 
 
 def _evaluate(
     events: EventColumns, config: SlaConfig, now: datetime, attribution: bool = True
-) -> ClockTable:
+) -> list[ClockTable]:
+    """The clocks of ``events`` as pieces of a table, for the caller to concatenate."""
     now_us = (now - _EPOCH) // timedelta(microseconds=1)
     steps = _steps(events, config, now_us)
     ranks = config.ranks
@@ -432,6 +512,7 @@ def _evaluate(
     cycle_cache: dict[str, _Cycles] = {}
     for agreement in config.agreements:
         policy = _policy_per_step(agreement, steps, ranks, created_on)
+        settings = _Settings.of(agreement, policy, steps)
         for metric in _metrics(agreement):
             if metric not in cycle_cache:
                 custom = config.custom_metrics.get(metric)
@@ -441,15 +522,16 @@ def _evaluate(
                     cycle_cache[metric] = _cycles(metric, steps, done, created_by)
                 else:
                     continue  # a metric nobody defined: no clocks, as on the per-ticket path
-            measured, handed = _measure_metric(
-                agreement, metric, cycle_cache[metric], policy, steps, config, now_us
+            measured, left = _measure_metric(
+                agreement, metric, cycle_cache[metric], policy, settings, steps, config, now_us
             )
             parts.extend(measured)
-            sequential.update(handed)
-    table = _assemble(parts, steps, events, attribution)
-    if not sequential:
-        return table
-    return _merge_sequential(table, events, sorted(sequential), config, now, attribution)
+            sequential.update(left)
+    handed = sorted(sequential)
+    tables = _assemble(parts, steps, events, attribution, handed)
+    if handed:
+        tables.append(_sequential_table(events, handed, config, now, attribution))
+    return tables
 
 
 def _utc_dates(at_us: IntArray) -> npt.NDArray[np.datetime64]:
@@ -557,57 +639,85 @@ def _equal_time_runs(steps: _Steps) -> tuple[IntArray, IntArray]:
     return run_first, run_last
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """Per step, which (policy, priority) cell of an agreement's targets is in force."""
+
+    priority_labels: tuple[Any, ...]
+    #: flat index policy * (priorities + 1) + priority; the cell past the last where no policy
+    #: applies (it has no target).
+    combo: IntArray
+    #: running count of the steps where ``combo`` differs from the step before (0 first).
+    change_prefix: IntArray
+
+    @classmethod
+    def of(cls, agreement: Agreement, policy: npt.NDArray[np.int32], steps: _Steps) -> _Settings:
+        n = len(steps)
+        codes, labels = steps.state.get("priority", (np.full(n, -1, np.int32), ()))
+        n_p = len(labels) + 1
+        p_code = np.where(codes >= 0, codes, len(labels))
+        no_policy = len(agreement.policies) * n_p
+        combo = np.where(policy >= 0, policy.astype(np.int64) * n_p + p_code, no_policy)
+        changed = np.r_[False, combo[1:] != combo[:-1]] if n else np.zeros(0, bool)
+        prefix = np.r_[0, np.cumsum(changed, dtype=np.int64)]
+        return cls(labels, combo, prefix)
+
+
 def _measure_metric(
     agreement: Agreement,
     metric: str,
     cycles: _Cycles,
     policy: npt.NDArray[np.int32],
+    settings: _Settings,
     steps: _Steps,
     config: SlaConfig,
     now_us: int,
 ) -> tuple[list[_Measured], set[int]]:
     """Clocks of one metric under one agreement; returns the tickets left to the per-ticket path."""
-    n = len(steps)
     if len(cycles.start) == 0:
         return [], set()
-    priority_codes, priority_labels = steps.state.get("priority", (np.full(n, -1, np.int32), ()))
-    targets, which, seconds = _target_table(agreement, metric, priority_labels)
+    targets, which, seconds = _target_table(agreement, metric, settings.priority_labels)
     if not targets:
         return [], set()
-    # One flat (policy, priority) index per step; a step without a policy reads the extra
-    # last cell, which has no target.
-    n_p = len(priority_labels) + 1
-    p_code = np.where(priority_codes >= 0, priority_codes, len(priority_labels))
-    combo = np.where(policy >= 0, policy.astype(np.int64) * n_p + p_code, which.size)
-    step_target = np.r_[which.ravel(), -1].astype(np.int64)[combo]
-    step_seconds = np.r_[seconds.ravel(), 0.0][combo]
+    combo = settings.combo
+    target_of = np.r_[which.ravel(), -1].astype(np.int64)  # by combo
+    seconds_of = np.r_[seconds.ravel(), 0.0]
 
     run_first, run_last = steps.runs()
-    ticket_end = steps.ends[np.searchsorted(steps.starts, cycles.start, side="right") - 1]
+    ticket_end = steps.step_end()[cycles.start]
     first = run_last[cycles.start]  # the last step at or before the start
     end_at = np.where(cycles.stop >= 0, steps.at[np.clip(cycles.stop, 0, None)], now_us)
     candidate = np.where(cycles.stop >= 0, cycles.stop, ticket_end - 1)
     last = np.where(steps.at[candidate] >= end_at, run_first[candidate] - 1, candidate)
     last = np.maximum(last, first)  # the last step that starts before the end
 
-    # Range counts over [first, last] from prefix sums: no expansion of the spans needed.
-    has_target = step_target >= 0
-    with_target = _count_in(has_target, first, last)
     # A change of policy or priority (even one that keeps the target) counts as a change: the
     # cycle is then either retarget-only (measured here) or left to the per-ticket path.
-    changed = np.r_[False, combo[1:] != combo[:-1]]
-    changes = _count_in(changed, first + 1, last)
-    not_retarget = np.array([t.on_change != "retarget" for t in targets], dtype=bool)
-    bad = ~has_target | not_retarget[np.clip(step_target, 0, None)]
+    prefix = settings.change_prefix
+    constant = prefix[np.maximum(last + 1, first + 1)] == prefix[first + 1]
+    # Steps with a target, and steps whose target is not retarget-only (or absent), per cycle:
+    # a cycle whose settings never change has its first step's throughout; the others (few)
+    # are counted over their steps.
+    span = last - first + 1
+    target_first = target_of[combo[first]]
+    with_target = np.where(target_first >= 0, span, 0)
+    bad_count = np.zeros(len(span), dtype=np.int64)
+    varying = np.flatnonzero(~constant)
+    if len(varying):
+        lengths = span[varying]
+        owner = np.repeat(np.arange(len(varying)), lengths)
+        target = target_of[combo[np.repeat(first[varying], lengths) + _ramp(lengths)]]
+        not_retarget = np.array([t.on_change != "retarget" for t in targets] + [True], bool)
+        with_target[varying] = np.bincount(owner, target >= 0, len(varying)).astype(np.int64)
+        bad_count[varying] = np.bincount(owner, not_retarget[target], len(varying)).astype(np.int64)
 
     never = with_target == 0  # no target while the cycle ran: no clock
-    always = with_target == last - first + 1
-    constant = changes == 0
-    simple = always & (constant | (_count_in(bad, first, last) == 0))
+    always = with_target == span
+    simple = always & (bad_count == 0)
     handed = {int(t) for t in steps.ticket[cycles.start[~simple & ~never]]}
     chosen = np.flatnonzero(simple)
     results = []
-    final_target = step_target[last[chosen]]
+    final_target = target_of[combo[last[chosen]]]
     for t_index, target in enumerate(targets):
         for rows in _chunks(chosen[final_target == t_index], last - first + 1):
             results.append(
@@ -621,7 +731,7 @@ def _measure_metric(
                     last[rows],
                     end_at[rows],
                     policy,
-                    step_seconds,
+                    seconds_of[combo[last[rows]]],
                     steps,
                     config,
                     now_us,
@@ -644,13 +754,6 @@ def _chunks(rows: IntArray, lengths: IntArray) -> list[IntArray]:
     return [part for part in np.split(rows, bounds) if len(part)]
 
 
-def _count_in(flags: BoolArray, first: IntArray, last: IntArray) -> IntArray:
-    """How many of ``flags[first[i]:last[i] + 1]`` hold, for every span (empty spans: 0)."""
-    prefix = np.r_[0, np.cumsum(flags, dtype=np.int64)]
-    counts: IntArray = prefix[np.maximum(last + 1, first)] - prefix[first]
-    return counts
-
-
 def _ramp(lengths: IntArray) -> IntArray:
     """0..len-1 for each length, concatenated."""
     total = int(lengths.sum())
@@ -662,6 +765,32 @@ def _ramp(lengths: IntArray) -> IntArray:
 _RUNNING: Final = 0
 _SOLVED_CAUSE: Final = 1
 _OTHER_TEAM_CAUSE: Final = 2
+
+
+def _step_causes(
+    agreement: Agreement,
+    metric: str,
+    target: Target,
+    cumulative: bool,
+    steps: _Steps,
+    config: SlaConfig,
+) -> npt.NDArray[np.int32]:
+    """Pause cause per step, computed once per chunk for all clocks that pause alike."""
+    custom = config.custom_metrics.get(metric)
+    has_custom_pause = custom is not None and custom.pause is not None
+    team = agreement.team if agreement.kind in ("ola", "uc") else None
+    statuses = target.pauses(DEFAULT_PAUSE_ON.get(metric, frozenset()))
+    key = (frozenset(statuses), metric if has_custom_pause else None, team, cumulative)
+    cause = steps.causes.get(key)
+    if cause is None:
+        custom_pause = (
+            _truth(custom.pause, steps, config.ranks)
+            if custom is not None and custom.pause is not None
+            else None
+        )
+        cause, _ = _causes(agreement, metric, target, cumulative, steps, custom_pause)
+        steps.causes[key] = cause
+    return cause
 
 
 def _causes(
@@ -694,8 +823,8 @@ def _causes(
         held = is_team[np.where(group_codes >= 0, group_codes, len(group_labels))]
         cause = np.where(~held, _OTHER_TEAM_CAUSE, cause)
     if cumulative:
-        done_labels = [i for i, s in enumerate(labels) if s in DONE_STATUSES]
-        cause = np.where(np.isin(codes, done_labels), _SOLVED_CAUSE, cause)
+        done = np.array([s in DONE_STATUSES for s in labels] + [False], dtype=bool)
+        cause = np.where(done[np.where(codes >= 0, codes, len(labels))], _SOLVED_CAUSE, cause)
     return cause.astype(np.int32), names
 
 
@@ -709,7 +838,7 @@ def _measure_group(
     last: IntArray,
     end_at: IntArray,
     policy: npt.NDArray[np.int32],
-    step_seconds: npt.NDArray[np.float64],
+    seconds: npt.NDArray[np.float64],
     steps: _Steps,
     config: SlaConfig,
     now_us: int,
@@ -731,7 +860,7 @@ def _measure_group(
     clock_of, step, a, b = clock_of[nonempty], step[nonempty], a[nonempty], b[nonempty]
     # A running clock also reads the step made at ``now`` itself (an empty piece), as the
     # per-ticket path does, so a ticket that went pending this instant reads as paused.
-    ticket_last = steps.ends[np.searchsorted(steps.starts, first, side="right") - 1] - 1
+    ticket_last = steps.step_end()[first] - 1
     trailing = np.flatnonzero(
         (stop_step < 0) & (steps.at[ticket_last] == end_at) & (ticket_last > last)
     )
@@ -743,17 +872,11 @@ def _measure_group(
         order = np.argsort(clock_of, kind="stable")
         clock_of, step, a, b = clock_of[order], step[order], a[order], b[order]
 
-    custom = config.custom_metrics.get(metric)
-    custom_pause = (
-        _truth(custom.pause, steps, config.ranks)
-        if custom is not None and custom.pause is not None
-        else None
-    )
-    cause_per_step, _ = _causes(agreement, metric, target, cycles.cumulative, steps, custom_pause)
-    cause = cause_per_step[step]
-    run_a, run_b = a.copy(), np.where(cause == _RUNNING, b, a)
-    pause_a, pause_b = a.copy(), np.where(cause == _RUNNING, a, b)
-    paused_piece = cause != _RUNNING
+    cause = _step_causes(agreement, metric, target, cycles.cumulative, steps, config)[step]
+    running = cause == _RUNNING
+    run_a, run_b = a.copy(), np.where(running, b, a)
+    paused_piece = ~running
+    cappable = np.zeros(len(a), dtype=bool)
     if target.max_pause is not None:
         cappable = (cause != _RUNNING) & (cause != _SOLVED_CAUSE) & (cause != _OTHER_TEAM_CAUSE)
         fresh = np.r_[True, clock_of[1:] != clock_of[:-1]] if len(a) else np.zeros(0, bool)
@@ -765,16 +888,25 @@ def _measure_group(
         split_at = np.clip(expires, a, b)
         run_a = np.where(cappable, split_at, run_a)
         run_b = np.where(cappable, b, run_b)
-        pause_b = np.where(cappable, split_at, pause_b)
         paused_piece &= ~cappable | (expires >= b)
-    run_us = _business_us(calendar, run_a, run_b)
-    pause_us = _business_us(calendar, pause_a, pause_b)
+    # A piece runs or pauses whole, so its business time is counted once and goes to one side;
+    # only a capped pause is split in two (running after its cap).
+    whole = np.flatnonzero(~cappable)
+    span_us = _business_us(calendar, a[whole], b[whole])
+    run_us = np.zeros(len(a), dtype=np.int64)
+    pause_us = np.zeros(len(a), dtype=np.int64)
+    run_us[whole] = np.where(running[whole], span_us, 0)
+    pause_us[whole] = np.where(running[whole], 0, span_us)
+    split = np.flatnonzero(cappable)
+    if len(split):
+        run_us[split] = _business_us(calendar, run_a[split], b[split])
+        pause_us[split] = _business_us(calendar, a[split], run_a[split])
 
-    offsets = np.searchsorted(clock_of, np.arange(count))
-    has_pairs = np.bincount(clock_of, minlength=count) > 0
+    pairs = np.bincount(clock_of, minlength=count)
+    offsets = np.cumsum(pairs) - pairs  # clock_of is sorted: each clock's first piece
+    has_pairs = pairs > 0
     running_total = np.bincount(clock_of, weights=run_us, minlength=count).astype(np.int64)
     paused_total = np.bincount(clock_of, weights=pause_us, minlength=count).astype(np.int64)
-    seconds = step_seconds[last]
     target_us = np.round(seconds * _US).astype(np.int64)
 
     # Due: the first running piece that takes running time past the target.
@@ -858,14 +990,35 @@ def _labels_at(steps: _Steps, name: str, at_step: IntArray) -> Categorical:
     if name not in steps.state or len(at_step) == 0:
         return Categorical(np.zeros(len(at_step), dtype=np.int32), (None,))
     codes, labels = steps.state[name]
+    remap, text = _as_text(labels)
+    picked = codes[at_step]
+    return Categorical(remap[np.where(picked >= 0, picked, len(labels))], text)
+
+
+_TEXT_LABELS: dict[int, tuple[tuple[Any, ...], npt.NDArray[np.int32], tuple[str | None, ...]]] = {}
+
+
+def _as_text(labels: tuple[Any, ...]) -> tuple[npt.NDArray[np.int32], tuple[str | None, ...]]:
+    """Codes of ``labels`` (and of "absent", last) into their text labels.
+
+    Remembered by identity for the few label tables in use (hashing a large tuple at every call
+    would cost more than it saves), so that every piece of every chunk shares one label table
+    per field and concatenating the pieces needs no mapping of labels.
+    """
+    cached = _TEXT_LABELS.get(id(labels))
+    if cached is not None and cached[0] is labels:
+        return cached[1], cached[2]
     lookup: dict[str | None, int] = {}
     remap = np.array(
         [lookup.setdefault(None if v is None else str(v), len(lookup)) for v in labels]
         + [lookup.setdefault(None, len(lookup))],
         dtype=np.int32,
     )
-    picked = codes[at_step]
-    return Categorical(remap[np.where(picked >= 0, picked, len(labels))], tuple(lookup))
+    text = tuple(lookup)
+    if len(_TEXT_LABELS) >= 16:
+        _TEXT_LABELS.clear()
+    _TEXT_LABELS[id(labels)] = (labels, remap, text)
+    return remap, text
 
 
 def _constant(value: str, n: int) -> Categorical:
@@ -873,10 +1026,18 @@ def _constant(value: str, n: int) -> Categorical:
 
 
 def _assemble(
-    parts: list[_Measured], steps: _Steps, events: EventColumns, attribution: bool = True
-) -> ClockTable:
+    parts: list[_Measured],
+    steps: _Steps,
+    events: EventColumns,
+    attribution: bool = True,
+    handed: list[int] | None = None,
+) -> list[ClockTable]:
+    """The measured parts as tables, without the clocks of ``handed`` tickets (the per-ticket
+    path gives all of those tickets' clocks)."""
     tables = []
     for part in parts:
+        if handed:
+            part = _without_tickets(part, handed)
         n = len(part.ticket)
         breached = part.state == 3
         held = slice(None) if attribution else slice(0)
@@ -932,7 +1093,33 @@ def _assemble(
                 held_s=np.asarray(held_us, dtype=np.float64) / _US,
             )
         )
-    return concat_tables(tables) if tables else ClockTable.from_clocks([])
+    return tables
+
+
+def _without_tickets(part: _Measured, tickets: list[int]) -> _Measured:
+    keep = ~np.isin(part.ticket, tickets)
+    if keep.all():
+        return part
+    new_index = np.cumsum(keep) - 1
+    held = keep[part.held_clock]
+    return replace(
+        part,
+        policy=part.policy[keep],
+        ticket=part.ticket[keep],
+        cycle=part.cycle[keep],
+        seconds=part.seconds[keep],
+        start=part.start[keep],
+        due=part.due[keep],
+        stop=part.stop[keep],
+        state=part.state[keep],
+        running_s=part.running_s[keep],
+        paused_s=part.paused_s[keep],
+        calendar_s=part.calendar_s[keep],
+        holder_step=part.holder_step[keep],
+        held_clock=new_index[part.held_clock[held]],
+        held_step=part.held_step[held],
+        held_s=part.held_s[held],
+    )
 
 
 def _events_of(events: EventColumns, tickets: set[int]) -> list[Event]:
@@ -965,23 +1152,14 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _merge_sequential(
-    table: ClockTable,
+def _sequential_table(
     events: EventColumns,
     tickets: list[int],
     config: SlaConfig,
     now: datetime,
     attribution: bool = True,
 ) -> ClockTable:
-    """Replace the clocks of ``tickets`` by the per-ticket path's."""
-    labels = events.ticket.labels
-    ticket_col = table.text["ticket"]
-    if ticket_col.labels is labels:  # the batch kept the events' ticket codes
-        drop_codes = list(tickets)
-    else:
-        names = {labels[t] for t in tickets}
-        drop_codes = [i for i, label in enumerate(ticket_col.labels) if label in names]
-    keep = np.flatnonzero(~np.isin(ticket_col.codes, drop_codes))
+    """The clocks of ``tickets`` by the per-ticket path."""
     by_ticket: dict[str, list[Event]] = {}
     for event in _events_of(events, set(tickets)):
         by_ticket.setdefault(event.ticket, []).append(event)
@@ -992,4 +1170,12 @@ def _merge_sequential(
             clocks.extend(evaluate_history(history, config, now))
     if not attribution:
         clocks = [replace(c, attribution=()) for c in clocks]
-    return concat_tables([take_rows(table, keep), ClockTable.from_clocks(clocks)])
+    table = ClockTable.from_clocks(clocks)
+    # Tickets as codes into the events' own label table, as the batch's clocks have them, so
+    # that the final concatenation need not map a million ticket labels.
+    labels = events.ticket.labels
+    code_of = {str(labels[t]): t for t in tickets}
+    column = table.text["ticket"]
+    remap = np.array([code_of[str(label)] for label in column.labels] or [0], dtype=np.int32)
+    text = {**table.text, "ticket": Categorical(remap[column.codes], labels)}
+    return replace(table, text=text)

@@ -66,6 +66,8 @@ LOG_COLUMNS: Final = (
     "remaining_s",
 )
 _STATS: Final = ("avg", "median", "p90", "min", "max")
+# Values per group from which sorting each group's values in turn beats one argsort of all.
+_SORT_IN_PLACE: Final = 64
 
 
 @dataclass(frozen=True)
@@ -240,18 +242,30 @@ def _stats(
         return {s: [None] * n for s in _STATS}
     # Sort by value, then stably by group (a radix sort on small integers): each group's values
     # end up together and in order.
-    if n == 1 and not _has_ambiguous_ties(values):
+    counts = np.bincount(groups, minlength=n)
+    group_type = np.int16 if n < 1 << 15 else np.int64
+    ambiguous = _has_ambiguous_ties(values)
+    if n == 1 and not ambiguous:
         # One group (the report's default): sorting the values alone is several times faster
         # than an argsort, and gives the very same array when equal values are equal bits.
         v = np.sort(values)
         sorted_groups = groups
+    elif len(values) >= _SORT_IN_PLACE * n and not ambiguous:
+        # Few groups for their values: group them first, then sort each group's values in
+        # place; for the same reason as above this gives the argsort's very array, in a
+        # fraction of its time.
+        by_group = np.argsort(groups.astype(group_type), kind="stable")
+        v = values[by_group]
+        sorted_groups = groups[by_group]
+        ends = np.cumsum(counts)
+        for begin, end in zip((ends - counts).tolist(), ends.tolist(), strict=True):
+            if end - begin > 1:
+                v[begin:end].sort()
     else:
         by_value = np.argsort(values)
-        group_type = np.int16 if n < 1 << 15 else np.int64
         order = by_value[np.argsort(groups[by_value].astype(group_type), kind="stable")]
         v = values[order]
         sorted_groups = groups[order]
-    counts = np.bincount(groups, minlength=n)
     filled = np.flatnonzero(counts)
     size = counts[filled]
     first = (np.cumsum(counts) - counts)[filled]

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final, overload
+from typing import Any, Final, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -106,7 +106,9 @@ def _read_table(path: Path) -> pa.Table | None:
                 for f in schema
                 if (f.name in _FEW_VALUES or f.name.startswith("custom.")) and _is_text(f.type)
             ]
-            return _normalise(pq.read_table(path, read_dictionary=few), "parquet")
+            # ParquetFile rather than read_table: the latter goes through pyarrow.dataset, whose
+            # import alone (it imports pandas) costs a third of a second.
+            return _normalise(pq.ParquetFile(path, read_dictionary=few).read(), "parquet")
         if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
             if _mentions_null(path):
                 return None  # a cleared field: JSON null and "absent" look alike to Arrow
@@ -192,18 +194,16 @@ def _normalise(table: pa.Table, kind: str) -> pa.Table | None:
         if at.null_count:
             return None
         out["at"] = pc.cast(at.cast(pa.string()), _US_UTC)  # raises without a UTC offset
-    kinds = table.column("type").cast(pa.string())
-    if kinds.null_count or not pc.all(pc.is_in(kinds, pa.array(EVENT_TYPES))).as_py():
+    kinds = _as_text(table.column("type"))
+    if kinds.null_count or not _all_in(kinds, EVENT_TYPES):
         return None
     out["type"] = _text_or_dictionary(table.column("type"), kinds)
     actor = (
-        table.column("actor").cast(pa.string())
-        if "actor" in names
-        else pa.nulls(len(table), pa.string())
+        _as_text(table.column("actor")) if "actor" in names else pa.nulls(len(table), pa.string())
     )
-    if not pc.all(pc.is_in(pc.fill_null(actor, ACTORS[0]), pa.array(ACTORS))).as_py():
+    if not _all_in(actor, ACTORS, nulls=True):
         return None
-    comments = pc.equal(kinds, "comment.added")
+    comments = _equal(kinds, "comment.added")
     if pc.any(pc.and_(comments, pc.is_null(actor))).as_py():
         return None
     out["actor"] = _text_or_dictionary(table.column("actor"), actor) if "actor" in names else actor
@@ -241,6 +241,44 @@ def _normalise(table: pa.Table, kind: str) -> pa.Table | None:
     return pa.table(out)
 
 
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column as text, or as it is when it is a dictionary of text (left encoded: checking
+    a dictionary's few values is cheaper than decoding millions of rows)."""
+    return column if _is_text_dictionary(column.type) else column.cast(pa.string())
+
+
+def _all_in(column: pa.ChunkedArray, allowed: Sequence[str], nulls: bool = False) -> bool:
+    """Whether every (non-null, if ``nulls``) value of a text column is one of ``allowed``.
+
+    An empty column answers False, as ``pc.all`` of no values does.
+    """
+    if _is_text_dictionary(column.type):
+        if len(column) == 0 or (not nulls and column.null_count):
+            return False
+        known = pa.array(allowed)
+        if all(pc.all(pc.is_in(c.dictionary, known)).as_py() is not False for c in column.chunks):
+            return True  # every value a dictionary holds is allowed, so every value used is
+        used = [
+            chunk.dictionary.take(pc.unique(chunk.indices).drop_null()) for chunk in column.chunks
+        ]
+        values = pa.chunked_array(used, column.type.value_type).unique()
+        return len(values) == 0 or bool(pc.all(pc.is_in(values, pa.array(allowed))).as_py())
+    if nulls:
+        column = pc.fill_null(column, allowed[0])
+    return bool(pc.all(pc.is_in(column, pa.array(allowed))).as_py())
+
+
+def _equal(column: pa.ChunkedArray, value: str) -> pa.ChunkedArray:
+    """Per row, whether a text column (or a dictionary of text) equals ``value``."""
+    if not _is_text_dictionary(column.type):
+        return pc.equal(column, value)
+    chunks = []
+    for chunk in column.chunks:
+        hit = pc.equal(chunk.dictionary, value)  # per dictionary entry, then gathered per row
+        chunks.append(hit.take(chunk.indices))
+    return pa.chunked_array(chunks, pa.bool_())
+
+
 def _text_or_dictionary(column: pa.ChunkedArray, text: pa.ChunkedArray) -> pa.ChunkedArray:
     """The column as read when it is a dictionary of text (encoded already), else as text."""
     return column if _is_text_dictionary(column.type) else text
@@ -275,21 +313,35 @@ def _all_distinct(ids: pa.Array) -> bool:
     if len(ids) < 2:
         return True
     width = np.int64 if pa.types.is_large_string(ids.type) else np.int32
-    offsets = np.frombuffer(ids.buffers()[1], dtype=width)[ids.offset : ids.offset + len(ids) + 1]
-    starts = offsets[:-1].astype(np.int64)
-    lengths = offsets[1:].astype(np.int64) - starts
+    buffer = np.frombuffer(ids.buffers()[1], dtype=width)
+    offsets = cast("npt.NDArray[np.integer[Any]]", buffer[ids.offset : ids.offset + len(ids) + 1])
     raw = (
         np.frombuffer(ids.buffers()[2], dtype=np.uint8)
         if ids.buffers()[2]
         else np.zeros(0, np.uint8)
     )
-    data = np.zeros(len(raw) + 8, dtype=np.uint8)
-    data[: len(raw)] = raw
-    # The eight bytes from every offset, as overlapping items: one gather reads a word of each id.
-    eights = np.ndarray((len(raw) + 1,), dtype="V8", buffer=data, strides=(1,))
+    size = len(raw)
+    if size > (1 << 31) - (1 << 16):
+        offsets = offsets.astype(np.int64)  # room for the word offsets below
+    starts = offsets[:-1]
+    lengths = offsets[1:] - starts
+    # The eight bytes from every offset, as overlapping items: one gather reads a word of each
+    # id. Words that would run past the data are read from a zero-padded copy of its last bytes
+    # (copying the whole buffer to pad it would cost more than the hashing).
+    tail_from = max(size - 8, 0)
+    tail = np.zeros(16, dtype=np.uint8)
+    tail[: size - tail_from] = raw[tail_from:]
+    tail_words = np.ndarray((9,), dtype="V8", buffer=tail, strides=(1,))
+    words = np.ndarray((max(size - 7, 0),), dtype="V8", buffer=raw, strides=(1,))
     hashes = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     for k in range(0, int(lengths.max()), 8):
-        word = eights[np.minimum(starts + k, len(raw))].view(np.uint64)
+        at = np.minimum(starts + k, size)  # past an id's end its bytes are masked off anyway
+        near_end = np.flatnonzero(at > size - 8)
+        if len(words):
+            word = words[np.minimum(at, size - 8)].view(np.uint64)
+        else:
+            word = np.zeros(len(at), dtype=np.uint64)
+        word[near_end] = tail_words[at[near_end] - tail_from].view(np.uint64)
         word &= _MASKS[np.clip(lengths - k, 0, 8)]
         hashes ^= word
         hashes *= np.uint64(0xBF58476D1CE4E5B9)
@@ -349,7 +401,7 @@ def _to_columns(table: pa.Table) -> ColumnRead:
     columns = EventColumns(
         event_id=id_codes.astype(np.int64),
         id_text=_Strings(ids),
-        ticket=Categorical(ticket_codes, tuple(str(t) for t in ticket_labels)),
+        ticket=Categorical(ticket_codes, tuple(ticket_labels)),  # text already (_normalise)
         at_us=at.astype(np.int64),
         type=type_map[type_codes],
         actor=actor_map[np.where(actor_codes >= 0, actor_codes, len(actor_labels))],

@@ -25,6 +25,12 @@ _FINISH = delete(_QUEUE).where(_QUEUE.c.id.in_(_IDS))
 _RELEASE = update(_QUEUE).where(_QUEUE.c.id.in_(_IDS)).values(claimed_until_us=0)
 
 
+_POSTGRESQL_ENQUEUE = (
+    "INSERT INTO derive_queue (ticket, queued_at_us, claimed_until_us)"
+    " SELECT t, %b::bigint, 0 FROM unnest(%b::text[]) AS t"
+)
+
+
 @dataclass(frozen=True)
 class Claim:
     """Rows a deriver has leased, and the distinct tickets they name."""
@@ -35,6 +41,12 @@ class Claim:
 
 def enqueue(connection: Connection, tickets: Collection[str], now_us: int) -> None:
     """Queue the tickets for deriving, in the transaction that stored their new events."""
+    if not tickets:
+        return
+    if connection.dialect.name == "postgresql":
+        # One statement (the names as one binary array) rather than a row of parameters each.
+        connection.exec_driver_sql(_POSTGRESQL_ENQUEUE, (now_us, sorted(tickets)))
+        return
     rows = [{"ticket": t, "queued_at_us": now_us, "claimed_until_us": 0} for t in sorted(tickets)]
     for lo in range(0, len(rows), _CHUNK):
         connection.execute(_INSERT, rows[lo : lo + _CHUNK])

@@ -65,10 +65,15 @@ def test(args: list[str]) -> None:
 
 
 def bench(args: list[str]) -> None:
-    """``bench`` runs every benchmark; ``bench calendar ARGS`` or ``bench clocks ARGS`` one."""
+    """``bench`` runs every benchmark; ``bench NAME ARGS`` one (calendar, clocks, api, dashboard)."""
     _ensure_env(DEV_LOCK)
     _ensure_env(BENCH_LOCK)
-    scripts = {"calendar": "benchmarks/calendar_bench.py", "clocks": "benchmarks/clocks_bench.py"}
+    scripts = {
+        "calendar": "benchmarks/calendar_bench.py",
+        "clocks": "benchmarks/clocks_bench.py",
+        "api": "benchmarks/api_bench.py",
+        "dashboard": "benchmarks/dashboard_bench.py",
+    }
     if args and args[0] in scripts:
         _sh(BIN / "python", scripts[args[0]], *args[1:])
         return

@@ -65,7 +65,10 @@ def test(args: list[str]) -> None:
 
 
 def bench(args: list[str]) -> None:
-    """``bench`` runs every benchmark; ``bench NAME ARGS`` one (calendar, clocks, api, dashboard)."""
+    """``bench`` runs every benchmark; ``bench NAME ARGS`` one of them.
+
+    NAME is calendar, clocks, api or dashboard; the last two start servers of their own.
+    """
     _ensure_env(DEV_LOCK)
     _ensure_env(BENCH_LOCK)
     scripts = {

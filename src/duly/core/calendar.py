@@ -224,14 +224,44 @@ class Calendar:
         on a closing time rolls to the next opening, because no business time passes in between.
         Backward it is the instant nearest ``start``.
         """
-        a = _to_us(start, "start")
+        return _from_us(self.add_us(_to_us(start, "start"), seconds))
+
+    def business_before_us(self, instants: Sequence[int]) -> list[int]:
+        """Business microseconds before each of ``instants`` (epoch microseconds, ascending),
+        all counted from one origin: the difference of two answers is ``between`` of the two.
+
+        The clock engine cuts a clock into pieces at its ticket's events; one call answers every
+        cut with one timeline and searches that start where the previous one stopped, where
+        ``between`` per piece would convert and search both ends each time.
+        """
+        if not instants:
+            return []
+        tl = self._covering(instants[0], instants[-1])
+        opens, closes, cum = tl.opens_us, tl.closes_us, tl.cum_us
+        found: list[int] = []
+        i = 0
+        for t in instants:
+            i = bisect.bisect_right(opens, t, i) - 1
+            if i < 0:
+                found.append(0)
+                i = 0
+                continue
+            open_at = opens[i]
+            inside = t - open_at
+            length = closes[i] - open_at
+            found.append(cum[i] + (inside if inside < length else length))
+        return found
+
+    def add_us(self, start_us: int, seconds: float) -> int:
+        """``add`` on epoch microseconds (the clock engine keeps its instants as integers)."""
+        a = start_us
         delta = _seconds_to_us(seconds)
         tl = self._covering(a, a)
         while True:
             target = _business_us(tl, a) + delta
             u = _inverse_us(tl, target)
             if u is not None:
-                return _from_us(_in_range(u, _US))
+                return _in_range(u, _US)
             tl = self._widen(tl, forward=delta >= 0, reach_us=abs(delta))
 
     def is_open(self, at: datetime) -> bool:

@@ -20,10 +20,9 @@ The rules where DESIGN.md leaves a choice, all documented in docs/clocks.md:
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -35,7 +34,7 @@ from duly.core.agreements import (
     SlaConfig,
     Target,
 )
-from duly.core.calendar import Calendar
+from duly.core.conditions import Condition
 from duly.core.events import Event
 from duly.core.metrics import Cycle, cycles_of
 from duly.core.tickets import DONE_STATUSES, Step, TicketHistory, replay
@@ -47,7 +46,13 @@ CLOCK_STATES: Final = ("active", "paused", "met", "breached", "cancelled")
 _SOLVED: Final = "solved"
 _OTHER_TEAM: Final = "other_team"
 _UNCAPPED: Final = frozenset({_SOLVED, _OTHER_TEAM})
+_NEVER: Final[frozenset[str]] = frozenset()
 _US: Final = 1_000_000
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US: Final = timedelta(microseconds=1)
+# Business time this long (71 years) could lose a microsecond on its way through float seconds,
+# as ``Calendar.between`` gives it: only there is that way taken, so every total stays the same.
+_EXACT_US: Final = 1 << 51
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,33 +322,6 @@ def _measure_best(
     return best
 
 
-def _pause_rule(
-    agreement: Agreement, metric: str, target: Target, cycle: Cycle, config: SlaConfig
-) -> Callable[[Step], str | None]:
-    statuses = target.pauses(DEFAULT_PAUSE_ON.get(metric, frozenset()))
-    team = agreement.team if agreement.kind in ("ola", "uc") else None
-    custom = config.custom_metrics.get(metric)
-    ranks = config.ranks
-
-    def cause(step: Step) -> str | None:
-        status = step.status
-        if cycle.cumulative and status in DONE_STATUSES:
-            return _SOLVED
-        if team is not None and step.state.get("group") != team:
-            return _OTHER_TEAM
-        if status is not None and status in statuses:
-            return status
-        if (
-            custom is not None
-            and custom.pause is not None
-            and custom.pause.matches(step.state, ranks)
-        ):
-            return "custom"
-        return None
-
-    return cause
-
-
 def _measure(
     agreement: Agreement,
     metric: str,
@@ -358,178 +336,232 @@ def _measure(
 ) -> Clock:
     calendar = config.calendar(target.calendar)
     start = item.start
-    end = stop if stop is not None else now
-    rule = _pause_rule(agreement, metric, target, cycle, config)
-    spans = _spans(history, start, end, rule, running=stop is None)
-    spans = _cap_pauses(spans, target.max_pause)
+    running = stop is None
+    end = now if stop is None else stop
+    start_us = (start - _EPOCH) // _ONE_US
+    end_us = (end - _EPOCH) // _ONE_US
+    custom = config.custom_metrics.get(metric)
+    spans, cuts = _spans(
+        history,
+        start,
+        start_us,
+        end,
+        end_us,
+        running,
+        _Rule(
+            cycle.cumulative,
+            agreement.team if agreement.kind in ("ola", "uc") else None,
+            target.pauses(DEFAULT_PAUSE_ON.get(metric, _NEVER)),
+            None if custom is None else custom.pause,
+            config.ranks,
+        ),
+    )
+    if target.max_pause is not None:
+        spans, cuts = _cap_pauses(spans, cuts, target.max_pause)
+    # Piece k runs from cuts[k] to cuts[k + 1]; with the business time before each cut, from
+    # one origin, a piece's business time is a difference.
+    before = calendar.business_before_us(cuts)
 
     # Sums are kept in whole microseconds so that any order of adding gives the same total
     # (the batch path adds the same pieces with NumPy).
     running_us = 0
     paused_us = 0
     remaining_us = round(seconds * _US)
-    due: datetime | None = None
-    pauses: list[Pause] = []
+    due_us = -1
+    # Pauses as [start, end, cause, business seconds], merged while one cause goes on.
+    pauses: list[list[Any]] = []
     holders: dict[tuple[Any, Any], int] = {}
-    for a, b, cause, held in spans:
-        business = _business_us(calendar, a, b)
+    for k, (a, b, cause, held) in enumerate(spans):
+        business = before[k + 1] - before[k]
+        if business >= _EXACT_US:  # as ``calendar.between`` gives it, through float seconds
+            business = round(business / _US * _US)
         if cause is not None:
             paused_us += business
-            if pauses and pauses[-1].cause == cause and pauses[-1].end == a:
+            if pauses and pauses[-1][2] == cause and pauses[-1][1] == a:
                 last = pauses[-1]
-                pauses[-1] = Pause(last.start, b, cause, last.business_s + business / _US)
+                last[1] = b
+                last[3] = last[3] + business / _US
             else:
-                pauses.append(Pause(a, b, cause, business / _US))
-            continue
-        running_us += business
-        if b > a:
-            key = (held.get("group"), held.get("assignee"))
-            holders[key] = holders.get(key, 0) + business
-        if due is None:
-            if business > remaining_us:
-                due = calendar.add(a, remaining_us / _US)
-            else:
-                remaining_us -= business
-    if due is None:
-        due = calendar.add(end, remaining_us / _US)
-    running_s = running_us / _US
-    paused_s = paused_us / _US
-    paused_now = stop is None and bool(spans) and spans[-1][2] is not None
-    if pauses and stop is None and paused_now:
-        last = pauses[-1]
-        pauses[-1] = Pause(last.start, None, last.cause, last.business_s)
+                pauses.append([a, b, cause, business / _US])
+        else:
+            running_us += business
+            if cuts[k + 1] > cuts[k]:
+                key = (held.get("group"), held.get("assignee"))
+                holders[key] = holders.get(key, 0) + business
+            if due_us < 0:
+                if business > remaining_us:
+                    due_us = calendar.add_us(cuts[k], remaining_us / _US)
+                else:
+                    remaining_us -= business
+    if due_us < 0:
+        due_us = calendar.add_us(end_us, remaining_us / _US)
+    due = _EPOCH + timedelta(microseconds=due_us)
+    paused_now = running and bool(spans) and spans[-1][2] is not None
+    if pauses and paused_now:
+        pauses[-1][1] = None
 
-    breached = end > due if stop is not None else now > due
-    if stop is not None:
+    breached = end_us > due_us
+    if not running:
         state = "breached" if breached else "met"
     elif breached:
         state = "breached"
     else:
         state = "paused" if paused_now else "active"
-    current = history.steps[-1].state if stop is None else _state_at(history, stop)
-    return _new_clock(
-        ticket=history.ticket,
-        agreement=agreement.id,
-        policy=item.policy.id,
-        metric=metric,
-        cycle=cycle.number,
-        priority=_text(current.get("priority")),
-        calendar=target.calendar,
-        target_s=seconds,
-        start=start,  # event times are UTC already, and so are the calendar's answers
-        due=due,
-        stop=stop,
-        state=state,
-        breached_at=due if breached else None,
-        business_elapsed_s=running_s,
-        calendar_elapsed_s=(end - start).total_seconds(),
-        paused_s=paused_s,
-        remaining_s=seconds - running_s,
-        group=_text(current.get("group")),
-        assignee=_text(current.get("assignee")),
-        organization=_text(current.get("organization")),
-        channel=_text(current.get("channel")),
-        pauses=tuple(pauses),
-        attribution=tuple(
-            Attribution(_text(g), _text(a), us / _US) for (g, a), us in holders.items()
-        ),
-        agreement_kind=agreement.kind,
-        config_version=config.version,
-        extra=_NO_EXTRA,
-    )
-
-
-_NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
-_CLOCK_FIELDS: Final = frozenset(f.name for f in fields(Clock))
-
-
-def _new_clock(**values: Any) -> Clock:
-    """A ``Clock`` built without the frozen dataclass's per-field ``__setattr__``.
-
-    The per-ticket path builds a few clocks per event it evaluates; the frozen ``__init__``
-    was a tenth of its time. Every field is still given (checked), and the result is as
-    immutable as any other ``Clock``.
-    """
-    assert values.keys() == _CLOCK_FIELDS
+    current = history.steps[-1].state if running else _state_at(history, end_us)
     clock = object.__new__(Clock)
-    object.__setattr__(clock, "__dict__", values)  # the keyword dict is this call's own
+    # Built without the frozen dataclass's per-field ``__setattr__``: the per-ticket path
+    # builds a few clocks per event it evaluates, and the frozen ``__init__`` was a tenth of its
+    # time. Every field is given (a test checks), and the clock is as immutable as any other.
+    object.__setattr__(
+        clock,
+        "__dict__",
+        {
+            "ticket": history.ticket,
+            "agreement": agreement.id,
+            "policy": item.policy.id,
+            "metric": metric,
+            "cycle": cycle.number,
+            "priority": _text(current.get("priority")),
+            "calendar": target.calendar,
+            "target_s": seconds,
+            "start": start,  # event times are UTC already, and so are the calendar's answers
+            "due": due,
+            "stop": stop,
+            "state": state,
+            "breached_at": due if breached else None,
+            "business_elapsed_s": running_us / _US,
+            "calendar_elapsed_s": (end_us - start_us) / _US,
+            "paused_s": paused_us / _US,
+            "remaining_s": seconds - running_us / _US,
+            "group": _text(current.get("group")),
+            "assignee": _text(current.get("assignee")),
+            "organization": _text(current.get("organization")),
+            "channel": _text(current.get("channel")),
+            "pauses": tuple([Pause(a, b, c, s) for a, b, c, s in pauses]),
+            "attribution": tuple(
+                [Attribution(_text(g), _text(a), us / _US) for (g, a), us in holders.items()]
+            ),
+            "agreement_kind": agreement.kind,
+            "config_version": config.version,
+            "extra": _NO_EXTRA,
+        },
+    )
     return clock
 
 
-@lru_cache(maxsize=1 << 16)
-def _business_us(calendar: Calendar, a: datetime, b: datetime) -> int:
-    """Business microseconds in ``[a, b)``, remembered: the clocks of one ticket (resolution,
-    requester wait, agent work, an OLA's) measure the same spans between its events."""
-    return round(calendar.between(a, b) * _US)
+_NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return value if value is None or type(value) is str else str(value)
 
 
-def _state_at(history: TicketHistory, at: datetime) -> Mapping[str, Any]:
-    """The ticket's state just before ``at`` (what it was while the clock ran)."""
-    return history.steps[max(bisect_left(history.times, at) - 1, 0)].state
+def _state_at(history: TicketHistory, at_us: int) -> Mapping[str, Any]:
+    """The ticket's state just before ``at_us`` (what it was while the clock ran)."""
+    return history.steps[max(bisect_left(history.times_us, at_us) - 1, 0)].state
 
 
 Span = tuple[datetime, datetime, str | None, Mapping[str, Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """What pauses a clock: see docs/clocks.md, "Pauses" (the first cause that holds wins)."""
+
+    cumulative: bool  # rests while the ticket is solved
+    team: str | None  # an OLA's team: other groups' time is a pause
+    statuses: frozenset[str]
+    custom: Condition | None  # a custom metric's pause condition
+    ranks: Mapping[str, Mapping[str, int]] | None
+
+
 def _spans(
     history: TicketHistory,
     start: datetime,
+    start_us: int,
     end: datetime,
-    cause: Callable[[Step], str | None],
+    end_us: int,
     running: bool,
-) -> list[Span]:
+    rule: _Rule,
+) -> tuple[list[Span], list[int]]:
     """``[start, end)`` cut at every step, each piece with its pause cause (None = running).
 
     A running clock also gets the empty piece of a step made at ``end`` itself, so that a ticket
-    that went pending this very instant reads as paused.
+    that went pending this very instant reads as paused. The pieces follow one another, so their
+    ends in epoch microseconds come as one list of cuts, one longer than the pieces.
     """
     spans: list[Span] = []
+    cuts: list[int] = []
     steps = history.steps
+    times = history.times_us
     last = len(steps) - 1
+    cumulative, team, statuses, custom = rule.cumulative, rule.team, rule.statuses, rule.custom
     # Steps wholly before the start leave nothing: begin at the one in force at the start.
-    i = max(bisect_right(history.times, start) - 1, 0)
+    i = max(bisect_right(times, start_us) - 1, 0)
     while i <= last:
-        step = steps[i]
-        at = step.at
-        if at > end:
+        at_us = times[i]
+        if at_us > end_us:
             break
-        a = start if start > at else at
-        if i < last:
-            following = steps[i + 1].at
-            b = end if end < following else following
+        step = steps[i]
+        if start_us > at_us:
+            a, a_us = start, start_us
         else:
-            b = end
-        if a < b or (running and i == last and a == b == end):
-            spans.append((a, b, cause(step), step.state))
+            a, a_us = step.at, at_us
+        if i < last and times[i + 1] <= end_us:
+            b, b_us = steps[i + 1].at, times[i + 1]
+        else:
+            b, b_us = end, end_us
+        if a_us < b_us or (running and i == last and a_us == b_us):
+            if not cuts:
+                cuts.append(a_us)
+            cuts.append(b_us)
+            status = step.status
+            state = step.state
+            cause: str | None
+            if cumulative and status in DONE_STATUSES:
+                cause = _SOLVED
+            elif team is not None and state.get("group") != team:
+                cause = _OTHER_TEAM
+            elif status in statuses:
+                cause = status
+            elif custom is not None and custom.matches(state, rule.ranks):
+                cause = "custom"
+            else:
+                cause = None
+            spans.append((a, b, cause, state))
         i += 1
-    return spans
+    return spans, cuts
 
 
-def _cap_pauses(spans: list[Span], max_pause: float | None) -> list[Span]:
+def _cap_pauses(
+    spans: list[Span], cuts: list[int], max_pause: float
+) -> tuple[list[Span], list[int]]:
     """Let the clock run again once a pause has lasted ``max_pause`` real seconds."""
-    if max_pause is None:
-        return spans
     limit = timedelta(seconds=max_pause)
+    limit_us = limit // _ONE_US
     capped: list[Span] = []
+    capped_cuts = cuts[:1]
     pause_began: datetime | None = None
     previous: str | None = None
-    for a, b, cause, state in spans:
+    expires = _EPOCH
+    expires_us = 0
+    for k, (a, b, cause, state) in enumerate(spans):
+        a_us, b_us = cuts[k], cuts[k + 1]
         if cause is None or cause in _UNCAPPED:
             pause_began, previous = None, None
             capped.append((a, b, cause, state))
+            capped_cuts.append(b_us)
             continue
         if cause != previous or pause_began is None:
             pause_began, previous = a, cause  # each status's pause has its own cap
-        expires = pause_began + limit
-        if b <= expires:
+            expires, expires_us = a + limit, a_us + limit_us
+        if b_us <= expires_us:
             capped.append((a, b, cause, state))
-        elif a >= expires:
+        elif a_us >= expires_us:
             capped.append((a, b, None, state))
         else:
             capped.append((a, expires, cause, state))
             capped.append((expires, b, None, state))
-    return capped
+            capped_cuts.append(expires_us)
+        capped_cuts.append(b_us)
+    return capped, capped_cuts

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -18,6 +18,8 @@ from duly.core.events import Event, in_replay_order
 __all__ = ["Step", "TicketHistory", "replay"]
 
 DONE_STATUSES: Final = frozenset({"solved", "closed"})
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US: Final = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +58,13 @@ class TicketHistory:
     steps: tuple[Step, ...]
     #: The steps' times, in order (for bisecting).
     times: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+    #: The same as epoch microseconds: clocks are cut and measured on integers.
+    times_us: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "times", tuple(step.at for step in self.steps))
+        times = tuple(step.at for step in self.steps)
+        object.__setattr__(self, "times", times)
+        object.__setattr__(self, "times_us", tuple([(t - _EPOCH) // _ONE_US for t in times]))
 
     @property
     def state(self) -> Mapping[str, Any]:

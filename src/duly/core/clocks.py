@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from duly.core.agreements import (
     CUMULATIVE_METRICS,
@@ -47,6 +47,8 @@ _SOLVED: Final = "solved"
 _OTHER_TEAM: Final = "other_team"
 _UNCAPPED: Final = frozenset({_SOLVED, _OTHER_TEAM})
 _NEVER: Final[frozenset[str]] = frozenset()
+_new: Final = object.__new__
+_set: Final = object.__setattr__
 _US: Final = 1_000_000
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US: Final = timedelta(microseconds=1)
@@ -214,8 +216,7 @@ def _targets(policies: list[Policy | None], metric: str, priorities: list[Any]) 
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class _Phases:
+class _Phases(NamedTuple):
     """From each step in ``changes`` on, until the next: the policy and the metric's target."""
 
     changes: list[int]
@@ -437,9 +438,9 @@ def _measure(
             "assignee": _text(current.get("assignee")),
             "organization": _text(current.get("organization")),
             "channel": _text(current.get("channel")),
-            "pauses": tuple([Pause(a, b, c, s) for a, b, c, s in pauses]),
+            "pauses": tuple([_pause(a, b, c, s) for a, b, c, s in pauses]),
             "attribution": tuple(
-                [Attribution(_text(g), _text(a), us / _US) for (g, a), us in holders.items()]
+                [_attribution(_text(g), _text(a), us / _US) for (g, a), us in holders.items()]
             ),
             "agreement_kind": agreement.kind,
             "config_version": config.version,
@@ -450,6 +451,25 @@ def _measure(
 
 
 _NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+def _pause(start: datetime, end: datetime | None, cause: str, business_s: float) -> Pause:
+    """``Pause(...)`` field by field: a third of the cost of calling the frozen dataclass."""
+    pause = _new(Pause)
+    _set(pause, "start", start)
+    _set(pause, "end", end)
+    _set(pause, "cause", cause)
+    _set(pause, "business_s", business_s)
+    return pause
+
+
+def _attribution(group: str | None, assignee: str | None, business_s: float) -> Attribution:
+    """``Attribution(...)`` field by field, as ``_pause``."""
+    attribution = _new(Attribution)
+    _set(attribution, "group", group)
+    _set(attribution, "assignee", assignee)
+    _set(attribution, "business_s", business_s)
+    return attribution
 
 
 def _text(value: Any) -> str | None:
@@ -464,8 +484,7 @@ def _state_at(history: TicketHistory, at_us: int) -> Mapping[str, Any]:
 Span = tuple[datetime, datetime, str | None, Mapping[str, Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
+class _Rule(NamedTuple):
     """What pauses a clock: see docs/clocks.md, "Pauses" (the first cause that holds wins)."""
 
     cumulative: bool  # rests while the ticket is solved

@@ -129,11 +129,11 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
     steps = history.steps
     # Policies and targets change only at steps whose event sets a field some agreement reads,
     # or the priority: they are decided there, and hold until the next such step.
-    watched = frozenset(("priority", *(f for a in config.agreements for f in a.fields_read)))
-    changes = [
-        0,
-        *(i for i in range(1, len(steps)) if not watched.isdisjoint(steps[i].event.fields)),
-    ]
+    watched = config.fields_watched
+    changes = [0]
+    for i in range(1, len(steps)):
+        if not watched.isdisjoint(steps[i].event.fields):
+            changes.append(i)
     priorities = [steps[i].state.get("priority") for i in changes]
     cycles: dict[str, list[Cycle]] = {}
     clocks: list[Clock] = []
@@ -169,7 +169,7 @@ def _policies(
 ) -> list[Policy | None] | None:
     """The agreement's policy from each of the ``changes`` steps on; None if it never has one."""
     fields = agreement.fields_read
-    read = frozenset(fields)
+    read = agreement.fields_read_set
     decided: dict[tuple[Any, ...], Policy | None] = {}
     policies: list[Policy | None] = []
     for i in changes:
@@ -178,11 +178,14 @@ def _policies(
             policies.append(policies[-1])  # nothing the agreement reads changed
             continue
         # Steps that agree on every field the agreement reads get the same policy.
-        key = tuple(_hashable(step.state.get(f)) for f in fields)
-        if key not in decided:
-            decided[key] = _policy_at(agreement, step, ranks)
-        policies.append(decided[key])
-    if all(p is None for p in policies):
+        state = step.state
+        key = tuple([_hashable(state.get(f)) for f in fields])
+        if key in decided:
+            policies.append(decided[key])
+        else:
+            policy = decided[key] = _policy_at(agreement, step, ranks)
+            policies.append(policy)
+    if policies.count(None) == len(policies):
         return None
     return policies
 
@@ -260,7 +263,11 @@ def _clocks_of_cycle(
     first = max(bisect_right(history.times, cycle.start) - 1, 0)
     changes = phases.changes
     k = bisect_right(changes, first) - 1
-    walk = zip([first, *changes[k + 1 :]], phases.policies[k:], phases.targets[k:], strict=True)
+    walk: Iterable[tuple[int, Policy | None, _Found]]
+    if k == len(changes) - 1:  # no change after the start (most clocks)
+        walk = ((first, phases.policies[k], phases.targets[k]),)
+    else:
+        walk = zip([first, *changes[k + 1 :]], phases.policies[k:], phases.targets[k:], strict=True)
     done: list[tuple[_Running, datetime | None, str]] = []  # clock, stop, how it ended
     running: _Running | None = None
     for i, policy, found in walk:

@@ -1,7 +1,8 @@
-"""The per-ticket path builds its values without calling their dataclasses (for speed).
+"""Shortcuts of the per-ticket path, checked against the ways they short-cut.
 
-These tests check that what it builds is what the dataclasses would have built: every field
-set, nothing more, and equal to a value made the ordinary way.
+It builds its values without calling their dataclasses, and measures most clocks from a table
+of business time at the ticket's steps rather than cutting each clock apart (``_walk_steps``
+instead of ``_walk_pieces``). Both must give exactly what the general ways give.
 """
 
 from __future__ import annotations
@@ -9,7 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import fields, replace
 from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
+
+import duly.core.clocks
 from core.test_batch_equivalence import make_config, random_history
 from duly.core.clocks import Attribution, Clock, Pause, evaluate_ticket
 from duly.core.events import Event
@@ -46,3 +52,48 @@ def test_pauses_and_attributions_equal_those_built_normally() -> None:
         assert attribution == Attribution(
             attribution.group, attribution.assignee, attribution.business_s
         )
+
+
+def every_field(clock: Clock) -> dict[str, Any]:
+    values = vars(clock).copy()
+    # Equal instants in other zones compare equal: compare the zones too.
+    for name in ("start", "due", "stop", "breached_at"):
+        values[f"{name}.tz"] = None if values[name] is None else values[name].tzinfo
+    values["pauses.tz"] = [(p.start.tzinfo, p.end and p.end.tzinfo) for p in clock.pauses]
+    return values
+
+
+@pytest.mark.parametrize("on_change", ["retarget", "restart", "stricter"])
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 4, 20, tzinfo=UTC),
+        datetime(2026, 6, 30, tzinfo=UTC),
+        datetime(2026, 5, 10, 9, tzinfo=ZoneInfo("Europe/Stockholm")),
+    ],
+    ids=["mid-history", "after", "mid-history in Stockholm"],
+)
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_clocks_measured_from_the_step_table_equal_clocks_cut_piece_by_piece(
+    seed: int, on_change: Any, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tickets: dict[str, list[Event]] = defaultdict(list)
+    for event in random_history(seed, 150):
+        tickets[event.ticket].append(event)
+    config = make_config(on_change)
+    fast = [[every_field(c) for c in evaluate_ticket(e, config, now)] for e in tickets.values()]
+    walked = 0
+    walk_steps = duly.core.clocks._walk_steps
+
+    def counted(*args: Any) -> Any:
+        nonlocal walked
+        result = walk_steps(*args)
+        walked += result is not None
+        return result
+
+    monkeypatch.setattr(duly.core.clocks, "_walk_steps", counted)
+    [evaluate_ticket(e, config, now) for e in tickets.values()]
+    assert walked > 100  # the table served most clocks
+    monkeypatch.setattr(duly.core.clocks, "_walk_steps", lambda *args: None)
+    general = [[every_field(c) for c in evaluate_ticket(e, config, now)] for e in tickets.values()]
+    assert fast == general

@@ -34,6 +34,7 @@ from duly.core.agreements import (
     SlaConfig,
     Target,
 )
+from duly.core.calendar import Calendar
 from duly.core.conditions import Condition
 from duly.core.events import Event
 from duly.core.metrics import Cycle, cycles_of
@@ -137,6 +138,7 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
     priorities = [steps[i].state.get("priority") for i in changes]
     cycles: dict[str, list[Cycle]] = {}
     clocks: list[Clock] = []
+    ticket = _Ticket(history, config, now)
     for agreement in config.agreements:
         if not agreement.in_force_on(created_on):
             continue
@@ -152,9 +154,7 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
                 continue
             phases = _Phases(changes, policies, _targets(policies, metric, priorities))
             for cycle in cycles[key]:
-                clocks.extend(
-                    _clocks_of_cycle(agreement, metric, cycle, history, phases, config, now)
-                )
+                clocks.extend(_clocks_of_cycle(ticket, agreement, metric, cycle, phases))
     return clocks
 
 
@@ -247,16 +247,11 @@ class _Running:
 
 
 def _clocks_of_cycle(
-    agreement: Agreement,
-    metric: str,
-    cycle: Cycle,
-    history: TicketHistory,
-    phases: _Phases,
-    config: SlaConfig,
-    now: datetime,
+    ticket: _Ticket, agreement: Agreement, metric: str, cycle: Cycle, phases: _Phases
 ) -> list[Clock]:
     """Split a cycle into clocks by the targets in force while it ran, and measure each."""
-    end = cycle.stop if cycle.stop is not None else now
+    history = ticket.history
+    end = cycle.stop if cycle.stop is not None else ticket.now
     steps = history.steps
     # The last step at or before the start (cycles start at steps: there is one), and the phase
     # it is in; then the steps where a phase begins (between them nothing changes).
@@ -296,21 +291,19 @@ def _clocks_of_cycle(
     if running is not None:
         done.append((running, cycle.stop, "final"))
     return [
-        _measure_best(agreement, metric, cycle, item, stop, ending, history, config, now)
+        _measure_best(ticket, agreement, metric, cycle, item, stop, ending)
         for item, stop, ending in done
     ]
 
 
 def _measure_best(
+    ticket: _Ticket,
     agreement: Agreement,
     metric: str,
     cycle: Cycle,
     item: _Running,
     stop: datetime | None,
     ending: str,
-    history: TicketHistory,
-    config: SlaConfig,
-    now: datetime,
 ) -> Clock:
     """Measure under each candidate target; ``stricter`` keeps the one due first.
 
@@ -319,9 +312,7 @@ def _measure_best(
     """
     best: Clock | None = None
     for target, seconds in item.candidates:
-        clock = _measure(
-            agreement, metric, cycle, item, target, seconds, stop, history, config, now
-        )
+        clock = _measure(ticket, agreement, metric, cycle, item, target, seconds, stop)
         if best is None or clock.due < best.due:
             best = clock
     assert best is not None
@@ -330,7 +321,42 @@ def _measure_best(
     return best
 
 
+class _Ticket:
+    """One evaluation of a ticket, and what its clocks share."""
+
+    __slots__ = ("_before", "config", "history", "now", "now_us")
+
+    def __init__(self, history: TicketHistory, config: SlaConfig, now: datetime) -> None:
+        self.history = history
+        self.config = config
+        self.now = now
+        self.now_us = (now - _EPOCH) // _ONE_US
+        self._before: dict[str, list[int] | None] = {}
+
+    def before_steps(self, name: str) -> list[int] | None:
+        """Business time before each step and before ``now`` (last) in calendar ``name``, from
+        one origin; None when ``now`` comes before a step or lies outside the calendar's years
+        (the clocks are then cut one by one, which also raises where it must)."""
+        if name not in self._before:
+            times = self.history.times_us
+            found: list[int] | None = None
+            if self.now_us >= times[-1]:
+                try:
+                    found = self.config.calendar(name).business_before_us([*times, self.now_us])
+                except ValueError:
+                    found = None
+            self._before[name] = found
+        return self._before[name]
+
+
+# What walking a clock's pieces gives: running and paused business microseconds, the due
+# instant, the pauses as [start, end, cause, business seconds], business microseconds per
+# (group, assignee), and whether the clock is paused now.
+_Walked = tuple[int, int, int, list[list[Any]], dict[tuple[Any, Any], int], bool]
+
+
 def _measure(
+    ticket: _Ticket,
     agreement: Agreement,
     metric: str,
     cycle: Cycle,
@@ -338,73 +364,36 @@ def _measure(
     target: Target,
     seconds: float,
     stop: datetime | None,
-    history: TicketHistory,
-    config: SlaConfig,
-    now: datetime,
 ) -> Clock:
+    history, config = ticket.history, ticket.config
     calendar = config.calendar(target.calendar)
     start = item.start
     running = stop is None
-    end = now if stop is None else stop
     start_us = (start - _EPOCH) // _ONE_US
-    end_us = (end - _EPOCH) // _ONE_US
+    if stop is None:
+        end, end_us = ticket.now, ticket.now_us
+    else:
+        end, end_us = stop, (stop - _EPOCH) // _ONE_US
     custom = config.custom_metrics.get(metric)
-    spans, cuts = _spans(
-        history,
-        start,
-        start_us,
-        end,
-        end_us,
-        running,
-        _Rule(
-            cycle.cumulative,
-            agreement.team if agreement.kind in ("ola", "uc") else None,
-            target.pauses(DEFAULT_PAUSE_ON.get(metric, _NEVER)),
-            None if custom is None else custom.pause,
-            config.ranks,
-        ),
+    rule = _Rule(
+        cycle.cumulative,
+        agreement.team if agreement.kind in ("ola", "uc") else None,
+        target.pauses(DEFAULT_PAUSE_ON.get(metric, _NEVER)),
+        None if custom is None else custom.pause,
+        config.ranks,
     )
-    if target.max_pause is not None:
-        spans, cuts = _cap_pauses(spans, cuts, target.max_pause)
-    # Piece k runs from cuts[k] to cuts[k + 1]; with the business time before each cut, from
-    # one origin, a piece's business time is a difference.
-    before = calendar.business_before_us(cuts)
-
-    # Sums are kept in whole microseconds so that any order of adding gives the same total
-    # (the batch path adds the same pieces with NumPy).
-    running_us = 0
-    paused_us = 0
     remaining_us = round(seconds * _US)
-    due_us = -1
-    # Pauses as [start, end, cause, business seconds], merged while one cause goes on.
-    pauses: list[list[Any]] = []
-    holders: dict[tuple[Any, Any], int] = {}
-    for k, (a, b, cause, held) in enumerate(spans):
-        business = before[k + 1] - before[k]
-        if business >= _EXACT_US:  # as ``calendar.between`` gives it, through float seconds
-            business = round(business / _US * _US)
-        if cause is not None:
-            paused_us += business
-            if pauses and pauses[-1][2] == cause and pauses[-1][1] == a:
-                last = pauses[-1]
-                last[1] = b
-                last[3] = last[3] + business / _US
-            else:
-                pauses.append([a, b, cause, business / _US])
-        else:
-            running_us += business
-            if cuts[k + 1] > cuts[k]:
-                key = (held.get("group"), held.get("assignee"))
-                holders[key] = holders.get(key, 0) + business
-            if due_us < 0:
-                if business > remaining_us:
-                    due_us = calendar.add_us(cuts[k], remaining_us / _US)
-                else:
-                    remaining_us -= business
-    if due_us < 0:
-        due_us = calendar.add_us(end_us, remaining_us / _US)
+    walked: _Walked | None = None
+    if target.max_pause is None:
+        walked = _walk_steps(
+            ticket, target.calendar, start_us, end, end_us, running, rule, remaining_us
+        )
+    if walked is None:
+        walked = _walk_pieces(
+            history, calendar, start, start_us, end, end_us, running, rule, target, remaining_us
+        )
+    running_us, paused_us, due_us, pauses, holders, paused_now = walked
     due = _EPOCH + timedelta(microseconds=due_us)
-    paused_now = running and bool(spans) and spans[-1][2] is not None
     if pauses and paused_now:
         pauses[-1][1] = None
 
@@ -481,6 +470,158 @@ def _attribution(group: str | None, assignee: str | None, business_s: float) -> 
 
 def _text(value: Any) -> str | None:
     return value if value is None or type(value) is str else str(value)
+
+
+def _walk_steps(
+    ticket: _Ticket,
+    name: str,
+    start_us: int,
+    end: datetime,
+    end_us: int,
+    running: bool,
+    rule: _Rule,
+    remaining_us: int,
+) -> _Walked | None:
+    """Walk a clock that starts and ends at steps (or ends now) and whose pauses are not
+    capped, as almost every clock does: its pieces are the spans between steps, and their
+    business time comes from the ticket's table in the calendar, shared by all its clocks.
+
+    It reads exactly as ``_walk_pieces`` (a test compares them); None when the clock is not
+    such a clock.
+    """
+    history = ticket.history
+    times = history.times_us
+    last = len(times) - 1
+    first = max(bisect_right(times, start_us) - 1, 0)
+    if times[first] != start_us:
+        return None
+    if running:
+        end_at = last + 1  # the table's slot for now
+    else:
+        end_at = bisect_left(times, end_us)
+        if end_at > last or times[end_at] != end_us:
+            return None
+    before = ticket.before_steps(name)
+    if before is None:
+        return None
+    calendar = ticket.config.calendar(name)
+    steps = history.steps
+    cumulative, team, statuses, custom = rule.cumulative, rule.team, rule.statuses, rule.custom
+    running_us = 0
+    paused_us = 0
+    due_us = -1
+    pauses: list[list[Any]] = []
+    holders: dict[tuple[Any, Any], int] = {}
+    cause: str | None = None
+    i = first
+    while i <= last:
+        at_us = times[i]
+        if at_us > end_us:
+            break
+        at_step = i < last and times[i + 1] <= end_us  # the piece ends at the next step
+        if at_step:
+            j = i + 1
+            b_us = times[j]
+        else:
+            j = end_at
+            b_us = end_us
+        if at_us < b_us or (running and i == last and at_us == b_us):
+            step = steps[i]
+            status = step.status
+            state = step.state
+            if cumulative and status in DONE_STATUSES:
+                cause = _SOLVED
+            elif team is not None and state.get("group") != team:
+                cause = _OTHER_TEAM
+            elif status in statuses:
+                cause = status
+            elif custom is not None and custom.matches(state, rule.ranks):
+                cause = "custom"
+            else:
+                cause = None
+            business = before[j] - before[i]
+            if business >= _EXACT_US:  # as ``calendar.between`` gives it, through float seconds
+                business = round(business / _US * _US)
+            if cause is not None:
+                paused_us += business
+                b = steps[j].at if at_step else end
+                if pauses and pauses[-1][2] == cause and pauses[-1][1] == step.at:
+                    pause = pauses[-1]
+                    pause[1] = b
+                    pause[3] = pause[3] + business / _US
+                else:
+                    pauses.append([step.at, b, cause, business / _US])
+            else:
+                running_us += business
+                if b_us > at_us:
+                    key = (state.get("group"), state.get("assignee"))
+                    holders[key] = holders.get(key, 0) + business
+                if due_us < 0:
+                    if business > remaining_us:
+                        due_us = calendar.add_us(at_us, remaining_us / _US)
+                    else:
+                        remaining_us -= business
+        i += 1
+    if due_us < 0:
+        due_us = calendar.add_us(end_us, remaining_us / _US)
+    return running_us, paused_us, due_us, pauses, holders, running and cause is not None
+
+
+def _walk_pieces(
+    history: TicketHistory,
+    calendar: Calendar,
+    start: datetime,
+    start_us: int,
+    end: datetime,
+    end_us: int,
+    running: bool,
+    rule: _Rule,
+    target: Target,
+    remaining_us: int,
+) -> _Walked:
+    """Walk any clock: cut it at every step (and where a capped pause expires) and measure the
+    pieces with one call to the calendar."""
+    spans, cuts = _spans(history, start, start_us, end, end_us, running, rule)
+    if target.max_pause is not None:
+        spans, cuts = _cap_pauses(spans, cuts, target.max_pause)
+    # Piece k runs from cuts[k] to cuts[k + 1]; with the business time before each cut, from
+    # one origin, a piece's business time is a difference.
+    before = calendar.business_before_us(cuts)
+
+    # Sums are kept in whole microseconds so that any order of adding gives the same total
+    # (the batch path adds the same pieces with NumPy).
+    running_us = 0
+    paused_us = 0
+    due_us = -1
+    # Pauses as [start, end, cause, business seconds], merged while one cause goes on.
+    pauses: list[list[Any]] = []
+    holders: dict[tuple[Any, Any], int] = {}
+    for k, (a, b, cause, held) in enumerate(spans):
+        business = before[k + 1] - before[k]
+        if business >= _EXACT_US:  # as ``calendar.between`` gives it, through float seconds
+            business = round(business / _US * _US)
+        if cause is not None:
+            paused_us += business
+            if pauses and pauses[-1][2] == cause and pauses[-1][1] == a:
+                last = pauses[-1]
+                last[1] = b
+                last[3] = last[3] + business / _US
+            else:
+                pauses.append([a, b, cause, business / _US])
+        else:
+            running_us += business
+            if cuts[k + 1] > cuts[k]:
+                key = (held.get("group"), held.get("assignee"))
+                holders[key] = holders.get(key, 0) + business
+            if due_us < 0:
+                if business > remaining_us:
+                    due_us = calendar.add_us(cuts[k], remaining_us / _US)
+                else:
+                    remaining_us -= business
+    if due_us < 0:
+        due_us = calendar.add_us(end_us, remaining_us / _US)
+    paused_now = running and bool(spans) and spans[-1][2] is not None
+    return running_us, paused_us, due_us, pauses, holders, paused_now
 
 
 def _state_at(history: TicketHistory, at_us: int) -> Mapping[str, Any]:

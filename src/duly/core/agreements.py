@@ -320,6 +320,12 @@ class SlaConfig:
         return {"priority": {p: i for i, p in enumerate(self.priorities)}}
 
     @cached_property
+    def derived(self) -> dict[Any, Any]:
+        """What the clock engine derives from the config once rather than for every ticket
+        (its own keys; the config itself never changes)."""
+        return {}
+
+    @cached_property
     def fields_watched(self) -> frozenset[str]:
         """The priority and every field an agreement reads: a step that sets none of them keeps
         every policy and target of the step before (kept, because every ticket asks)."""

@@ -152,7 +152,7 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
                 cycles[key] = cycles_of(metric, history, config.custom_metrics, ranks)
             if not cycles[key]:
                 continue
-            phases = _Phases(changes, policies, _targets(policies, metric, priorities))
+            phases = _Phases(changes, policies, _targets(config, policies, metric, priorities))
             for cycle in cycles[key]:
                 clocks.extend(_clocks_of_cycle(ticket, agreement, metric, cycle, phases))
     return clocks
@@ -206,16 +206,28 @@ def _policy_at(
 
 
 _Found = tuple[Target, float] | None
+_Labels = tuple[str | None, str | None, str | None, str | None, str | None]
 
 
-def _targets(policies: list[Policy | None], metric: str, priorities: list[Any]) -> list[_Found]:
+def _targets(
+    config: SlaConfig, policies: list[Policy | None], metric: str, priorities: list[Any]
+) -> list[_Found]:
     """The metric's target and its seconds under each policy and priority (None: none)."""
     found: list[_Found] = []
+    kept = config.derived
     for i, (policy, priority) in enumerate(zip(policies, priorities, strict=True)):
         if i and policy is policies[i - 1] and priority == priorities[i - 1]:
             found.append(found[-1])
+        elif policy is None:
+            found.append(None)
         else:
-            found.append(_target_of(policy, metric, priority))
+            # Kept with the config like ``_rule``'s answers (policies cannot be hashed either).
+            text = priority if isinstance(priority, str) else None
+            key = ("target", id(policy), metric, text)
+            entry = kept.get(key)
+            if entry is None or entry[0] is not policy:
+                entry = kept[key] = (policy, _target_of(policy, metric, text))
+            found.append(entry[1])
     return found
 
 
@@ -244,6 +256,13 @@ class _Running:
     start: datetime
     policy: Policy
     candidates: list[tuple[Target, float]]
+
+
+def _running(start: datetime, policy: Policy, found: tuple[Target, float]) -> _Running:
+    """``_Running(start, policy, [found])`` without the dataclass call (one per clock)."""
+    running = _new(_Running)
+    running.start, running.policy, running.candidates = start, policy, [found]
+    return running
 
 
 def _clocks_of_cycle(
@@ -275,14 +294,14 @@ def _clocks_of_cycle(
                 running = None
             continue
         if running is None:
-            running = _Running(at, policy, [found])
+            running = _running(at, policy, found)
         elif at == running.start:  # settled in the same instant it started: no change yet
             running.policy, running.candidates = policy, [found]
         elif found == running.candidates[-1] and policy.id == running.policy.id:
             continue
         elif found[0].on_change == "restart":
             done.append((running, at, "restarted"))
-            running = _Running(at, policy, [found])
+            running = _running(at, policy, found)
         elif found[0].on_change == "stricter":
             running.policy = policy
             running.candidates.append(found)
@@ -321,10 +340,37 @@ def _measure_best(
     return best
 
 
+def _rule(
+    config: SlaConfig, agreement: Agreement, metric: str, target: Target, cumulative: bool
+) -> _Rule:
+    """The pause rule of a target's clocks, kept with the config (every ticket asks again).
+
+    Agreements and targets cannot be hashed (their durations are dicts): they are keyed by
+    identity, and an entry is used only for the very objects it was made for, so that a copied
+    config cannot meet another object under a stale id.
+    """
+    rules = config.derived
+    key = ("pause rule", id(agreement), metric, id(target), cumulative)
+    kept = rules.get(key)
+    if kept is not None and kept[0] is agreement and kept[1] is target:
+        rule: _Rule = kept[2]
+        return rule
+    custom = config.custom_metrics.get(metric)
+    rule = _Rule(
+        cumulative,
+        agreement.team if agreement.kind in ("ola", "uc") else None,
+        target.pauses(DEFAULT_PAUSE_ON.get(metric, _NEVER)),
+        None if custom is None else custom.pause,
+        config.ranks,
+    )
+    rules[key] = (agreement, target, rule)
+    return rule
+
+
 class _Ticket:
     """One evaluation of a ticket, and what its clocks share."""
 
-    __slots__ = ("_before", "config", "history", "now", "now_us")
+    __slots__ = ("_before", "_labels", "config", "history", "now", "now_us")
 
     def __init__(self, history: TicketHistory, config: SlaConfig, now: datetime) -> None:
         self.history = history
@@ -332,6 +378,22 @@ class _Ticket:
         self.now = now
         self.now_us = (now - _EPOCH) // _ONE_US
         self._before: dict[str, list[int] | None] = {}
+        self._labels: dict[int, _Labels] = {}
+
+    def labels(self, i: int) -> _Labels:
+        """A clock's priority, group, assignee, organization and channel, as text, from the
+        state after step ``i`` (the ticket's clocks mostly read the same one or two)."""
+        labels = self._labels.get(i)
+        if labels is None:
+            state = self.history.steps[i].state
+            labels = self._labels[i] = (
+                _text(state.get("priority")),
+                _text(state.get("group")),
+                _text(state.get("assignee")),
+                _text(state.get("organization")),
+                _text(state.get("channel")),
+            )
+        return labels
 
     def before_steps(self, name: str) -> list[int] | None:
         """Business time before each step and before ``now`` (last) in calendar ``name``, from
@@ -366,7 +428,6 @@ def _measure(
     stop: datetime | None,
 ) -> Clock:
     history, config = ticket.history, ticket.config
-    calendar = config.calendar(target.calendar)
     start = item.start
     running = stop is None
     start_us = (start - _EPOCH) // _ONE_US
@@ -374,14 +435,7 @@ def _measure(
         end, end_us = ticket.now, ticket.now_us
     else:
         end, end_us = stop, (stop - _EPOCH) // _ONE_US
-    custom = config.custom_metrics.get(metric)
-    rule = _Rule(
-        cycle.cumulative,
-        agreement.team if agreement.kind in ("ola", "uc") else None,
-        target.pauses(DEFAULT_PAUSE_ON.get(metric, _NEVER)),
-        None if custom is None else custom.pause,
-        config.ranks,
-    )
+    rule = _rule(config, agreement, metric, target, cycle.cumulative)
     remaining_us = round(seconds * _US)
     walked: _Walked | None = None
     if target.max_pause is None:
@@ -389,6 +443,7 @@ def _measure(
             ticket, target.calendar, start_us, end, end_us, running, rule, remaining_us
         )
     if walked is None:
+        calendar = config.calendar(target.calendar)
         walked = _walk_pieces(
             history, calendar, start, start_us, end, end_us, running, rule, target, remaining_us
         )
@@ -404,7 +459,9 @@ def _measure(
         state = "breached"
     else:
         state = "paused" if paused_now else "active"
-    current = history.steps[-1].state if running else _state_at(history, end_us)
+    priority, group, assignee, organization, channel = ticket.labels(
+        len(history.steps) - 1 if running else max(bisect_left(history.times_us, end_us) - 1, 0)
+    )
     clock = object.__new__(Clock)
     # Built without the frozen dataclass's per-field ``__setattr__``: the per-ticket path
     # builds a few clocks per event it evaluates, and the frozen ``__init__`` was a tenth of its
@@ -418,7 +475,7 @@ def _measure(
             "policy": item.policy.id,
             "metric": metric,
             "cycle": cycle.number,
-            "priority": _text(current.get("priority")),
+            "priority": priority,
             "calendar": target.calendar,
             "target_s": seconds,
             "start": start,  # event times are UTC already, and so are the calendar's answers
@@ -430,10 +487,10 @@ def _measure(
             "calendar_elapsed_s": (end_us - start_us) / _US,
             "paused_s": paused_us / _US,
             "remaining_s": seconds - running_us / _US,
-            "group": _text(current.get("group")),
-            "assignee": _text(current.get("assignee")),
-            "organization": _text(current.get("organization")),
-            "channel": _text(current.get("channel")),
+            "group": group,
+            "assignee": assignee,
+            "organization": organization,
+            "channel": channel,
             "pauses": tuple([_pause(a, b, c, s) for a, b, c, s in pauses]),
             "attribution": tuple(
                 [_attribution(_text(g), _text(a), us / _US) for (g, a), us in holders.items()]
@@ -622,11 +679,6 @@ def _walk_pieces(
         due_us = calendar.add_us(end_us, remaining_us / _US)
     paused_now = running and bool(spans) and spans[-1][2] is not None
     return running_us, paused_us, due_us, pauses, holders, paused_now
-
-
-def _state_at(history: TicketHistory, at_us: int) -> Mapping[str, Any]:
-    """The ticket's state just before ``at_us`` (what it was while the clock ran)."""
-    return history.steps[max(bisect_left(history.times_us, at_us) - 1, 0)].state
 
 
 Span = tuple[datetime, datetime, str | None, Mapping[str, Any]]

@@ -14,6 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import duly.core.clocks
 from core.test_batch_equivalence import make_config, random_history
@@ -97,3 +99,9 @@ def test_clocks_measured_from_the_step_table_equal_clocks_cut_piece_by_piece(
     monkeypatch.setattr(duly.core.clocks, "_walk_steps", lambda *args: None)
     general = [[every_field(c) for c in evaluate_ticket(e, config, now)] for e in tickets.values()]
     assert fast == general
+
+
+@given(st.integers(-(2**62), 2**62) | st.integers(-(2**52), 2**52))
+def test_microseconds_go_through_float_seconds_only_where_that_changes_them(us: int) -> None:
+    # What Calendar.between and Calendar.add do to an amount: seconds as a float, then back.
+    assert duly.core.clocks._exact(us) == round(us / 1_000_000 * 1_000_000)

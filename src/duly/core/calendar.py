@@ -224,7 +224,7 @@ class Calendar:
         on a closing time rolls to the next opening, because no business time passes in between.
         Backward it is the instant nearest ``start``.
         """
-        return _from_us(self.add_us(_to_us(start, "start"), seconds))
+        return _from_us(self.add_us(_to_us(start, "start"), _seconds_to_us(seconds)))
 
     def business_before_us(self, instants: Sequence[int]) -> list[int]:
         """Business microseconds before each of ``instants`` (epoch microseconds, ascending),
@@ -252,11 +252,15 @@ class Calendar:
             found.append(cum[i] + (inside if inside < length else length))
         return found
 
-    def add_us(self, start_us: int, seconds: float) -> int:
-        """``add`` on epoch microseconds (the clock engine keeps its instants as integers)."""
+    def add_us(self, start_us: int, delta_us: int) -> int:
+        """``add`` on integers: epoch and business microseconds (the clock engine's units)."""
         a = start_us
-        delta = _seconds_to_us(seconds)
-        tl = self._covering(a, a)
+        delta = delta_us
+        tl = self._timeline[0]
+        if tl is None or not (
+            _MIN_US <= a < _MAX_US and tl.valid_lo * _US <= a <= tl.valid_hi * _US
+        ):
+            tl = self._covering(a, a)
         while True:
             target = _business_us(tl, a) + delta
             u = _inverse_us(tl, target)

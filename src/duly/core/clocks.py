@@ -525,6 +525,12 @@ def _attribution(group: str | None, assignee: str | None, business_s: float) -> 
     return attribution
 
 
+def _exact(us: int) -> int:
+    """Microseconds as ``calendar.between`` and ``calendar.add`` would see them: through float
+    seconds, which changes nothing below 71 years."""
+    return us if -_EXACT_US < us < _EXACT_US else round(us / _US * _US)
+
+
 def _text(value: Any) -> str | None:
     return value if value is None or type(value) is str else str(value)
 
@@ -597,8 +603,8 @@ def _walk_steps(
             else:
                 cause = None
             business = before[j] - before[i]
-            if business >= _EXACT_US:  # as ``calendar.between`` gives it, through float seconds
-                business = round(business / _US * _US)
+            if business >= _EXACT_US:
+                business = _exact(business)
             if cause is not None:
                 paused_us += business
                 b = steps[j].at if at_step else end
@@ -615,12 +621,12 @@ def _walk_steps(
                     holders[key] = holders.get(key, 0) + business
                 if due_us < 0:
                     if business > remaining_us:
-                        due_us = calendar.add_us(at_us, remaining_us / _US)
+                        due_us = calendar.add_us(at_us, _exact(remaining_us))
                     else:
                         remaining_us -= business
         i += 1
     if due_us < 0:
-        due_us = calendar.add_us(end_us, remaining_us / _US)
+        due_us = calendar.add_us(end_us, _exact(remaining_us))
     return running_us, paused_us, due_us, pauses, holders, running and cause is not None
 
 
@@ -655,8 +661,8 @@ def _walk_pieces(
     holders: dict[tuple[Any, Any], int] = {}
     for k, (a, b, cause, held) in enumerate(spans):
         business = before[k + 1] - before[k]
-        if business >= _EXACT_US:  # as ``calendar.between`` gives it, through float seconds
-            business = round(business / _US * _US)
+        if business >= _EXACT_US:
+            business = _exact(business)
         if cause is not None:
             paused_us += business
             if pauses and pauses[-1][2] == cause and pauses[-1][1] == a:
@@ -672,11 +678,11 @@ def _walk_pieces(
                 holders[key] = holders.get(key, 0) + business
             if due_us < 0:
                 if business > remaining_us:
-                    due_us = calendar.add_us(cuts[k], remaining_us / _US)
+                    due_us = calendar.add_us(cuts[k], _exact(remaining_us))
                 else:
                     remaining_us -= business
     if due_us < 0:
-        due_us = calendar.add_us(end_us, remaining_us / _US)
+        due_us = calendar.add_us(end_us, _exact(remaining_us))
     paused_now = running and bool(spans) and spans[-1][2] is not None
     return running_us, paused_us, due_us, pauses, holders, paused_now
 

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
     "WEEKDAYS",
+    "BusinessReading",
     "Calendar",
     "Hours",
     "utc_offsets",
@@ -234,8 +235,13 @@ class Calendar:
         cut with one timeline and searches that start where the previous one stopped, where
         ``between`` per piece would convert and search both ends each time.
         """
+        return self.reading_us(instants).before
+
+    def reading_us(self, instants: Sequence[int]) -> BusinessReading:
+        """``business_before_us``, kept with the timeline it was read from, so that adding
+        business time to one of the instants can start from its answer (``BusinessReading``)."""
         if not instants:
-            return []
+            return BusinessReading([], self, None)
         tl = self._covering(instants[0], instants[-1])
         opens, closes, cum = tl.opens_us, tl.closes_us, tl.cum_us
         found: list[int] = []
@@ -250,7 +256,7 @@ class Calendar:
             inside = t - open_at
             length = closes[i] - open_at
             found.append(cum[i] + (inside if inside < length else length))
-        return found
+        return BusinessReading(found, self, tl)
 
     def add_us(self, start_us: int, delta_us: int) -> int:
         """``add`` on integers: epoch and business microseconds (the clock engine's units)."""
@@ -429,6 +435,30 @@ class Calendar:
         )
         self._timeline[0] = tl
         return tl
+
+
+class BusinessReading:
+    """Business microseconds before some instants (``before``), from one timeline.
+
+    ``add_us(start_us, before_start, delta_us)`` is ``calendar.add_us(start_us, delta_us)`` for
+    one of those instants, with ``before_start`` its answer: the search for the start is
+    already done. When the answer lies beyond the timeline the calendar itself is asked.
+    """
+
+    __slots__ = ("_calendar", "_timeline", "before")
+
+    def __init__(self, before: list[int], calendar: Calendar, timeline: _Timeline | None) -> None:
+        self.before = before
+        self._calendar = calendar
+        self._timeline = timeline
+
+    def add_us(self, start_us: int, before_start: int, delta_us: int) -> int:
+        tl = self._timeline
+        if tl is not None:
+            u = _inverse_us(tl, before_start + delta_us)
+            if u is not None:
+                return _in_range(u, _US)
+        return self._calendar.add_us(start_us, delta_us)
 
 
 # ------------------------------------------------------------------------------ conversions

@@ -34,7 +34,7 @@ from duly.core.agreements import (
     SlaConfig,
     Target,
 )
-from duly.core.calendar import Calendar
+from duly.core.calendar import BusinessReading, Calendar
 from duly.core.conditions import Condition
 from duly.core.events import Event
 from duly.core.metrics import Cycle, cycles_of
@@ -377,7 +377,7 @@ class _Ticket:
         self.config = config
         self.now = now
         self.now_us = (now - _EPOCH) // _ONE_US
-        self._before: dict[str, list[int] | None] = {}
+        self._before: dict[str, BusinessReading | None] = {}
         self._labels: dict[int, _Labels] = {}
 
     def labels(self, i: int) -> _Labels:
@@ -395,16 +395,16 @@ class _Ticket:
             )
         return labels
 
-    def before_steps(self, name: str) -> list[int] | None:
+    def before_steps(self, name: str) -> BusinessReading | None:
         """Business time before each step and before ``now`` (last) in calendar ``name``, from
         one origin; None when ``now`` comes before a step or lies outside the calendar's years
         (the clocks are then cut one by one, which also raises where it must)."""
         if name not in self._before:
             times = self.history.times_us
-            found: list[int] | None = None
+            found: BusinessReading | None = None
             if self.now_us >= times[-1]:
                 try:
-                    found = self.config.calendar(name).business_before_us([*times, self.now_us])
+                    found = self.config.calendar(name).reading_us([*times, self.now_us])
                 except ValueError:
                     found = None
             self._before[name] = found
@@ -564,10 +564,10 @@ def _walk_steps(
         end_at = bisect_left(times, end_us)
         if end_at > last or times[end_at] != end_us:
             return None
-    before = ticket.before_steps(name)
-    if before is None:
+    reading = ticket.before_steps(name)
+    if reading is None:
         return None
-    calendar = ticket.config.calendar(name)
+    before = reading.before
     steps = history.steps
     cumulative, team, statuses, custom = rule.cumulative, rule.team, rule.statuses, rule.custom
     running_us = 0
@@ -621,12 +621,12 @@ def _walk_steps(
                     holders[key] = holders.get(key, 0) + business
                 if due_us < 0:
                     if business > remaining_us:
-                        due_us = calendar.add_us(at_us, _exact(remaining_us))
+                        due_us = reading.add_us(at_us, before[i], _exact(remaining_us))
                     else:
                         remaining_us -= business
         i += 1
     if due_us < 0:
-        due_us = calendar.add_us(end_us, _exact(remaining_us))
+        due_us = reading.add_us(end_us, before[end_at], _exact(remaining_us))
     return running_us, paused_us, due_us, pauses, holders, running and cause is not None
 
 

@@ -152,9 +152,11 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
                 cycles[key] = cycles_of(metric, history, config.custom_metrics, ranks)
             if not cycles[key]:
                 continue
-            phases = _Phases(changes, policies, _targets(config, policies, metric, priorities))
+            targets = _targets(config, policies, metric, priorities)
             for cycle in cycles[key]:
-                clocks.extend(_clocks_of_cycle(ticket, agreement, metric, cycle, phases))
+                clocks.extend(
+                    _clocks_of_cycle(ticket, agreement, metric, cycle, changes, policies, targets)
+                )
     return clocks
 
 
@@ -231,14 +233,6 @@ def _targets(
     return found
 
 
-class _Phases(NamedTuple):
-    """From each step in ``changes`` on, until the next: the policy and the metric's target."""
-
-    changes: list[int]
-    policies: list[Policy | None]
-    targets: list[_Found]
-
-
 def _target_of(policy: Policy | None, metric: str, priority: Any) -> tuple[Target, float] | None:
     if policy is None:
         return None
@@ -266,22 +260,31 @@ def _running(start: datetime, policy: Policy, found: tuple[Target, float]) -> _R
 
 
 def _clocks_of_cycle(
-    ticket: _Ticket, agreement: Agreement, metric: str, cycle: Cycle, phases: _Phases
+    ticket: _Ticket,
+    agreement: Agreement,
+    metric: str,
+    cycle: Cycle,
+    changes: list[int],
+    policies: list[Policy | None],
+    targets: list[_Found],
 ) -> list[Clock]:
-    """Split a cycle into clocks by the targets in force while it ran, and measure each."""
+    """Split a cycle into clocks by the targets in force while it ran, and measure each.
+
+    From each step in ``changes`` on, until the next, ``policies`` and ``targets`` give the
+    agreement's policy and the metric's target (None: none).
+    """
     history = ticket.history
     end = cycle.stop if cycle.stop is not None else ticket.now
     steps = history.steps
     # The last step at or before the start (cycles start at steps: there is one), and the phase
     # it is in; then the steps where a phase begins (between them nothing changes).
     first = max(bisect_right(history.times, cycle.start) - 1, 0)
-    changes = phases.changes
     k = bisect_right(changes, first) - 1
     walk: Iterable[tuple[int, Policy | None, _Found]]
     if k == len(changes) - 1:  # no change after the start (most clocks)
-        walk = ((first, phases.policies[k], phases.targets[k]),)
+        walk = ((first, policies[k], targets[k]),)
     else:
-        walk = zip([first, *changes[k + 1 :]], phases.policies[k:], phases.targets[k:], strict=True)
+        walk = zip([first, *changes[k + 1 :]], policies[k:], targets[k:], strict=True)
     done: list[tuple[_Running, datetime | None, str]] = []  # clock, stop, how it ended
     running: _Running | None = None
     for i, policy, found in walk:
@@ -576,8 +579,7 @@ def _walk_steps(
     pauses: list[list[Any]] = []
     holders: dict[tuple[Any, Any], int] = {}
     cause: str | None = None
-    i = first
-    while i <= last:
+    for i in range(first, last + 1):
         at_us = times[i]
         if at_us > end_us:
             break
@@ -624,7 +626,6 @@ def _walk_steps(
                         due_us = reading.add_us(at_us, before[i], _exact(remaining_us))
                     else:
                         remaining_us -= business
-        i += 1
     if due_us < 0:
         due_us = reading.add_us(end_us, before[end_at], _exact(remaining_us))
     return running_us, paused_us, due_us, pauses, holders, running and cause is not None

@@ -48,6 +48,8 @@ _SOLVED: Final = "solved"
 _OTHER_TEAM: Final = "other_team"
 _UNCAPPED: Final = frozenset({_SOLVED, _OTHER_TEAM})
 _NEVER: Final[frozenset[str]] = frozenset()
+# At most this many answers are kept with a config (SlaConfig.derived).
+_KEPT_MAX: Final = 1 << 16
 _new: Final = object.__new__
 _set: Final = object.__setattr__
 _US: Final = 1_000_000
@@ -228,7 +230,9 @@ def _targets(
             key = ("target", id(policy), metric, text)
             entry = kept.get(key)
             if entry is None or entry[0] is not policy:
-                entry = kept[key] = (policy, _target_of(policy, metric, text))
+                entry = (policy, _target_of(policy, metric, text))
+                if len(kept) < _KEPT_MAX:  # priorities are the tickets' own text: keep a few
+                    kept[key] = entry
             found.append(entry[1])
     return found
 

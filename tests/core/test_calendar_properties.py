@@ -523,6 +523,31 @@ def test_between_is_additive_over_adjacent_spans(
 
 @COMMON
 @given(data=st.data(), sc=scenarios())
+def test_the_integer_calls_of_the_clock_engine_answer_as_between_and_add(
+    data: st.DataObject, sc: Scenario
+) -> None:
+    # A fresh calendar for each side: the integer calls may meet a timeline the other built.
+    cal, ref = sc.calendar(), sc.calendar()
+    points = sorted(data.draw(st.lists(instants(sc), min_size=1, max_size=8)))
+    before = cal.business_before_us(points)
+    assert len(before) == len(points)
+    for (a, x), (b, y) in itertools.pairwise(zip(points, before, strict=True)):
+        assert y - x == us_of(ref.between(dt(a), dt(b))), (dt(a), dt(b))
+    reading = cal.reading_us(points)
+    assert reading.before == before
+    for a, at_a in zip(points, before, strict=True):
+        d = data.draw(signed(durations()))
+        want = answer_or_none(functools.partial(ref.add, dt(a), d))
+        want_us = None if want is None else to_us(want)
+        assert answer_or_none(functools.partial(cal.add_us, a, us_of(d))) == want_us, (dt(a), d)
+        # From the reading's own timeline, which the calls above may have widened since.
+        got = answer_or_none(functools.partial(reading.add_us, a, at_a, us_of(d)))
+        assert got == want_us, (dt(a), d)
+    assert cal.business_before_us([]) == []
+
+
+@COMMON
+@given(data=st.data(), sc=scenarios())
 def test_between_is_antisymmetric_and_bounded_by_the_elapsed_time(
     data: st.DataObject, sc: Scenario
 ) -> None:

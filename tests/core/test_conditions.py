@@ -117,6 +117,20 @@ def test_event_public_is_matched_with_is_true_or_false(op, value, public, expect
     assert rule("event.public", op, value).matches({"event.public": public}) is expected
 
 
+@pytest.mark.parametrize(
+    "actual",
+    ["gold", "Gold", "", "gold ", 1, 1.0, True, None, ["gold"], ("gold", "x"), {"gold"}, b"gold"],
+)
+@pytest.mark.parametrize("flat", [True, False], ids=["flat key", "nested"])
+def test_is_with_a_text_value_is_the_complement_of_is_not_on_any_value(actual, flat):
+    # ``is`` with a text value has a shortcut for text on the ticket; ``is_not`` takes the
+    # general path, and the two must stay exact complements.
+    ticket = {"custom.tier": actual} if flat else {"custom": {"tier": actual}}
+    positive = rule("custom.tier", "is", "gold").matches(ticket)
+    assert positive is (not rule("custom.tier", "is_not", "gold").matches(ticket))
+    assert positive is (actual == "gold" or isinstance(actual, list | tuple | set))
+
+
 def test_contains_matches_text_literally_never_as_a_pattern():
     condition = rule("custom.note", "contains", ".*")
     assert not condition.matches({"custom.note": "anything"})

@@ -279,6 +279,11 @@ class Agreement:
         return tuple(sorted(names))
 
     @cached_property
+    def fields_read_set(self) -> frozenset[str]:
+        """``fields_read`` as a set, to test an event's fields against."""
+        return frozenset(self.fields_read)
+
+    @cached_property
     def metrics(self) -> tuple[str, ...]:
         """The metrics its policies have targets for, in order of first mention."""
         seen: dict[str, None] = {}
@@ -313,6 +318,18 @@ class SlaConfig:
         if not self.priorities:
             return None
         return {"priority": {p: i for i, p in enumerate(self.priorities)}}
+
+    @cached_property
+    def derived(self) -> dict[Any, Any]:
+        """What the clock engine derives from the config once rather than for every ticket
+        (its own keys; the config itself never changes)."""
+        return {}
+
+    @cached_property
+    def fields_watched(self) -> frozenset[str]:
+        """The priority and every field an agreement reads: a step that sets none of them keeps
+        every policy and target of the step before (kept, because every ticket asks)."""
+        return frozenset(("priority", *(f for a in self.agreements for f in a.fields_read)))
 
     def calendar(self, name: str) -> Calendar:
         """The calendar named ``name``; ``24x7`` always exists."""

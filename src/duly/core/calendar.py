@@ -40,6 +40,7 @@ __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
     "WEEKDAYS",
+    "BusinessReading",
     "Calendar",
     "Hours",
     "utc_offsets",
@@ -224,14 +225,53 @@ class Calendar:
         on a closing time rolls to the next opening, because no business time passes in between.
         Backward it is the instant nearest ``start``.
         """
-        a = _to_us(start, "start")
-        delta = _seconds_to_us(seconds)
-        tl = self._covering(a, a)
+        return _from_us(self.add_us(_to_us(start, "start"), _seconds_to_us(seconds)))
+
+    def business_before_us(self, instants: Sequence[int]) -> list[int]:
+        """Business microseconds before each of ``instants`` (epoch microseconds, ascending),
+        all counted from one origin: the difference of two answers is ``between`` of the two.
+
+        The clock engine cuts a clock into pieces at its ticket's events; one call answers every
+        cut with one timeline and searches that start where the previous one stopped, where
+        ``between`` per piece would convert and search both ends each time.
+        """
+        return self.reading_us(instants).before
+
+    def reading_us(self, instants: Sequence[int]) -> BusinessReading:
+        """``business_before_us``, kept with the timeline it was read from, so that adding
+        business time to one of the instants can start from its answer (``BusinessReading``)."""
+        if not instants:
+            return BusinessReading([], self, None)
+        tl = self._covering(instants[0], instants[-1])
+        opens, closes, cum = tl.opens_us, tl.closes_us, tl.cum_us
+        found: list[int] = []
+        i = 0
+        for t in instants:
+            i = bisect.bisect_right(opens, t, i) - 1
+            if i < 0:
+                found.append(0)
+                i = 0
+                continue
+            open_at = opens[i]
+            inside = t - open_at
+            length = closes[i] - open_at
+            found.append(cum[i] + (inside if inside < length else length))
+        return BusinessReading(found, self, tl)
+
+    def add_us(self, start_us: int, delta_us: int) -> int:
+        """``add`` on integers: epoch and business microseconds (the clock engine's units)."""
+        a = start_us
+        delta = delta_us
+        tl = self._timeline[0]
+        if tl is None or not (
+            _MIN_US <= a < _MAX_US and tl.valid_lo * _US <= a <= tl.valid_hi * _US
+        ):
+            tl = self._covering(a, a)
         while True:
             target = _business_us(tl, a) + delta
             u = _inverse_us(tl, target)
             if u is not None:
-                return _from_us(_in_range(u, _US))
+                return _in_range(u, _US)
             tl = self._widen(tl, forward=delta >= 0, reach_us=abs(delta))
 
     def is_open(self, at: datetime) -> bool:
@@ -395,6 +435,30 @@ class Calendar:
         )
         self._timeline[0] = tl
         return tl
+
+
+class BusinessReading:
+    """Business microseconds before some instants (``before``), from one timeline.
+
+    ``add_us(start_us, before_start, delta_us)`` is ``calendar.add_us(start_us, delta_us)`` for
+    one of those instants, with ``before_start`` its answer: the search for the start is
+    already done. When the answer lies beyond the timeline the calendar itself is asked.
+    """
+
+    __slots__ = ("_calendar", "_timeline", "before")
+
+    def __init__(self, before: list[int], calendar: Calendar, timeline: _Timeline | None) -> None:
+        self.before = before
+        self._calendar = calendar
+        self._timeline = timeline
+
+    def add_us(self, start_us: int, before_start: int, delta_us: int) -> int:
+        tl = self._timeline
+        if tl is not None:
+            u = _inverse_us(tl, before_start + delta_us)
+            if u is not None:
+                return _in_range(u, _US)
+        return self._calendar.add_us(start_us, delta_us)
 
 
 # ------------------------------------------------------------------------------ conversions

@@ -20,12 +20,11 @@ The rules where DESIGN.md leaves a choice, all documented in docs/clocks.md:
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from duly.core.agreements import (
     CUMULATIVE_METRICS,
@@ -35,7 +34,8 @@ from duly.core.agreements import (
     SlaConfig,
     Target,
 )
-from duly.core.calendar import Calendar
+from duly.core.calendar import BusinessReading, Calendar
+from duly.core.conditions import Condition
 from duly.core.events import Event
 from duly.core.metrics import Cycle, cycles_of
 from duly.core.tickets import DONE_STATUSES, Step, TicketHistory, replay
@@ -47,7 +47,17 @@ CLOCK_STATES: Final = ("active", "paused", "met", "breached", "cancelled")
 _SOLVED: Final = "solved"
 _OTHER_TEAM: Final = "other_team"
 _UNCAPPED: Final = frozenset({_SOLVED, _OTHER_TEAM})
+_NEVER: Final[frozenset[str]] = frozenset()
+# At most this many answers are kept with a config (SlaConfig.derived).
+_KEPT_MAX: Final = 1 << 16
+_new: Final = object.__new__
+_set: Final = object.__setattr__
 _US: Final = 1_000_000
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US: Final = timedelta(microseconds=1)
+# Business time this long (71 years) could lose a microsecond on its way through float seconds,
+# as ``Calendar.between`` gives it: only there is that way taken, so every total stays the same.
+_EXACT_US: Final = 1 << 51
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +132,15 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
     steps = history.steps
     # Policies and targets change only at steps whose event sets a field some agreement reads,
     # or the priority: they are decided there, and hold until the next such step.
-    watched = frozenset(("priority", *(f for a in config.agreements for f in a.fields_read)))
-    changes = [
-        0,
-        *(i for i in range(1, len(steps)) if not watched.isdisjoint(steps[i].event.fields)),
-    ]
+    watched = config.fields_watched
+    changes = [0]
+    for i in range(1, len(steps)):
+        if not watched.isdisjoint(steps[i].event.fields):
+            changes.append(i)
     priorities = [steps[i].state.get("priority") for i in changes]
     cycles: dict[str, list[Cycle]] = {}
     clocks: list[Clock] = []
+    ticket = _Ticket(history, config, now)
     for agreement in config.agreements:
         if not agreement.in_force_on(created_on):
             continue
@@ -143,10 +154,10 @@ def evaluate_history(history: TicketHistory, config: SlaConfig, now: datetime) -
                 cycles[key] = cycles_of(metric, history, config.custom_metrics, ranks)
             if not cycles[key]:
                 continue
-            phases = _Phases(changes, policies, _targets(policies, metric, priorities))
+            targets = _targets(config, policies, metric, priorities)
             for cycle in cycles[key]:
                 clocks.extend(
-                    _clocks_of_cycle(agreement, metric, cycle, history, phases, config, now)
+                    _clocks_of_cycle(ticket, agreement, metric, cycle, changes, policies, targets)
                 )
     return clocks
 
@@ -162,7 +173,7 @@ def _policies(
 ) -> list[Policy | None] | None:
     """The agreement's policy from each of the ``changes`` steps on; None if it never has one."""
     fields = agreement.fields_read
-    read = frozenset(fields)
+    read = agreement.fields_read_set
     decided: dict[tuple[Any, ...], Policy | None] = {}
     policies: list[Policy | None] = []
     for i in changes:
@@ -171,11 +182,14 @@ def _policies(
             policies.append(policies[-1])  # nothing the agreement reads changed
             continue
         # Steps that agree on every field the agreement reads get the same policy.
-        key = tuple(_hashable(step.state.get(f)) for f in fields)
-        if key not in decided:
-            decided[key] = _policy_at(agreement, step, ranks)
-        policies.append(decided[key])
-    if all(p is None for p in policies):
+        state = step.state
+        key = tuple([_hashable(state.get(f)) for f in fields])
+        if key in decided:
+            policies.append(decided[key])
+        else:
+            policy = decided[key] = _policy_at(agreement, step, ranks)
+            policies.append(policy)
+    if policies.count(None) == len(policies):
         return None
     return policies
 
@@ -196,26 +210,31 @@ def _policy_at(
 
 
 _Found = tuple[Target, float] | None
+_Labels = tuple[str | None, str | None, str | None, str | None, str | None]
 
 
-def _targets(policies: list[Policy | None], metric: str, priorities: list[Any]) -> list[_Found]:
+def _targets(
+    config: SlaConfig, policies: list[Policy | None], metric: str, priorities: list[Any]
+) -> list[_Found]:
     """The metric's target and its seconds under each policy and priority (None: none)."""
     found: list[_Found] = []
+    kept = config.derived
     for i, (policy, priority) in enumerate(zip(policies, priorities, strict=True)):
         if i and policy is policies[i - 1] and priority == priorities[i - 1]:
             found.append(found[-1])
+        elif policy is None:
+            found.append(None)
         else:
-            found.append(_target_of(policy, metric, priority))
+            # Kept with the config like ``_rule``'s answers (policies cannot be hashed either).
+            text = priority if isinstance(priority, str) else None
+            key = ("target", id(policy), metric, text)
+            entry = kept.get(key)
+            if entry is None or entry[0] is not policy:
+                entry = (policy, _target_of(policy, metric, text))
+                if len(kept) < _KEPT_MAX:  # priorities are the tickets' own text: keep a few
+                    kept[key] = entry
+            found.append(entry[1])
     return found
-
-
-@dataclass(frozen=True, slots=True)
-class _Phases:
-    """From each step in ``changes`` on, until the next: the policy and the metric's target."""
-
-    changes: list[int]
-    policies: list[Policy | None]
-    targets: list[_Found]
 
 
 def _target_of(policy: Policy | None, metric: str, priority: Any) -> tuple[Target, float] | None:
@@ -237,24 +256,39 @@ class _Running:
     candidates: list[tuple[Target, float]]
 
 
+def _running(start: datetime, policy: Policy, found: tuple[Target, float]) -> _Running:
+    """``_Running(start, policy, [found])`` without the dataclass call (one per clock)."""
+    running = _new(_Running)
+    running.start, running.policy, running.candidates = start, policy, [found]
+    return running
+
+
 def _clocks_of_cycle(
+    ticket: _Ticket,
     agreement: Agreement,
     metric: str,
     cycle: Cycle,
-    history: TicketHistory,
-    phases: _Phases,
-    config: SlaConfig,
-    now: datetime,
+    changes: list[int],
+    policies: list[Policy | None],
+    targets: list[_Found],
 ) -> list[Clock]:
-    """Split a cycle into clocks by the targets in force while it ran, and measure each."""
-    end = cycle.stop if cycle.stop is not None else now
+    """Split a cycle into clocks by the targets in force while it ran, and measure each.
+
+    From each step in ``changes`` on, until the next, ``policies`` and ``targets`` give the
+    agreement's policy and the metric's target (None: none).
+    """
+    history = ticket.history
+    end = cycle.stop if cycle.stop is not None else ticket.now
     steps = history.steps
     # The last step at or before the start (cycles start at steps: there is one), and the phase
     # it is in; then the steps where a phase begins (between them nothing changes).
     first = max(bisect_right(history.times, cycle.start) - 1, 0)
-    changes = phases.changes
     k = bisect_right(changes, first) - 1
-    walk = zip([first, *changes[k + 1 :]], phases.policies[k:], phases.targets[k:], strict=True)
+    walk: Iterable[tuple[int, Policy | None, _Found]]
+    if k == len(changes) - 1:  # no change after the start (most clocks)
+        walk = ((first, policies[k], targets[k]),)
+    else:
+        walk = zip([first, *changes[k + 1 :]], policies[k:], targets[k:], strict=True)
     done: list[tuple[_Running, datetime | None, str]] = []  # clock, stop, how it ended
     running: _Running | None = None
     for i, policy, found in walk:
@@ -267,14 +301,14 @@ def _clocks_of_cycle(
                 running = None
             continue
         if running is None:
-            running = _Running(at, policy, [found])
+            running = _running(at, policy, found)
         elif at == running.start:  # settled in the same instant it started: no change yet
             running.policy, running.candidates = policy, [found]
         elif found == running.candidates[-1] and policy.id == running.policy.id:
             continue
         elif found[0].on_change == "restart":
             done.append((running, at, "restarted"))
-            running = _Running(at, policy, [found])
+            running = _running(at, policy, found)
         elif found[0].on_change == "stricter":
             running.policy = policy
             running.candidates.append(found)
@@ -283,21 +317,19 @@ def _clocks_of_cycle(
     if running is not None:
         done.append((running, cycle.stop, "final"))
     return [
-        _measure_best(agreement, metric, cycle, item, stop, ending, history, config, now)
+        _measure_best(ticket, agreement, metric, cycle, item, stop, ending)
         for item, stop, ending in done
     ]
 
 
 def _measure_best(
+    ticket: _Ticket,
     agreement: Agreement,
     metric: str,
     cycle: Cycle,
     item: _Running,
     stop: datetime | None,
     ending: str,
-    history: TicketHistory,
-    config: SlaConfig,
-    now: datetime,
 ) -> Clock:
     """Measure under each candidate target; ``stricter`` keeps the one due first.
 
@@ -306,9 +338,7 @@ def _measure_best(
     """
     best: Clock | None = None
     for target, seconds in item.candidates:
-        clock = _measure(
-            agreement, metric, cycle, item, target, seconds, stop, history, config, now
-        )
+        clock = _measure(ticket, agreement, metric, cycle, item, target, seconds, stop)
         if best is None or clock.due < best.due:
             best = clock
     assert best is not None
@@ -317,34 +347,85 @@ def _measure_best(
     return best
 
 
-def _pause_rule(
-    agreement: Agreement, metric: str, target: Target, cycle: Cycle, config: SlaConfig
-) -> Callable[[Step], str | None]:
-    statuses = target.pauses(DEFAULT_PAUSE_ON.get(metric, frozenset()))
-    team = agreement.team if agreement.kind in ("ola", "uc") else None
+def _rule(
+    config: SlaConfig, agreement: Agreement, metric: str, target: Target, cumulative: bool
+) -> _Rule:
+    """The pause rule of a target's clocks, kept with the config (every ticket asks again).
+
+    Agreements and targets cannot be hashed (their durations are dicts): they are keyed by
+    identity, and an entry is used only for the very objects it was made for, so that a copied
+    config cannot meet another object under a stale id.
+    """
+    rules = config.derived
+    key = ("pause rule", id(agreement), metric, id(target), cumulative)
+    kept = rules.get(key)
+    if kept is not None and kept[0] is agreement and kept[1] is target:
+        rule: _Rule = kept[2]
+        return rule
     custom = config.custom_metrics.get(metric)
-    ranks = config.ranks
+    rule = _Rule(
+        cumulative,
+        agreement.team if agreement.kind in ("ola", "uc") else None,
+        target.pauses(DEFAULT_PAUSE_ON.get(metric, _NEVER)),
+        None if custom is None else custom.pause,
+        config.ranks,
+    )
+    rules[key] = (agreement, target, rule)
+    return rule
 
-    def cause(step: Step) -> str | None:
-        status = step.status
-        if cycle.cumulative and status in DONE_STATUSES:
-            return _SOLVED
-        if team is not None and step.state.get("group") != team:
-            return _OTHER_TEAM
-        if status is not None and status in statuses:
-            return status
-        if (
-            custom is not None
-            and custom.pause is not None
-            and custom.pause.matches(step.state, ranks)
-        ):
-            return "custom"
-        return None
 
-    return cause
+class _Ticket:
+    """One evaluation of a ticket, and what its clocks share."""
+
+    __slots__ = ("_before", "_labels", "config", "history", "now", "now_us")
+
+    def __init__(self, history: TicketHistory, config: SlaConfig, now: datetime) -> None:
+        self.history = history
+        self.config = config
+        self.now = now
+        self.now_us = (now - _EPOCH) // _ONE_US
+        self._before: dict[str, BusinessReading | None] = {}
+        self._labels: dict[int, _Labels] = {}
+
+    def labels(self, i: int) -> _Labels:
+        """A clock's priority, group, assignee, organization and channel, as text, from the
+        state after step ``i`` (the ticket's clocks mostly read the same one or two)."""
+        labels = self._labels.get(i)
+        if labels is None:
+            state = self.history.steps[i].state
+            labels = self._labels[i] = (
+                _text(state.get("priority")),
+                _text(state.get("group")),
+                _text(state.get("assignee")),
+                _text(state.get("organization")),
+                _text(state.get("channel")),
+            )
+        return labels
+
+    def before_steps(self, name: str) -> BusinessReading | None:
+        """Business time before each step and before ``now`` (last) in calendar ``name``, from
+        one origin; None when ``now`` comes before a step or lies outside the calendar's years
+        (the clocks are then cut one by one, which also raises where it must)."""
+        if name not in self._before:
+            times = self.history.times_us
+            found: BusinessReading | None = None
+            if self.now_us >= times[-1]:
+                try:
+                    found = self.config.calendar(name).reading_us([*times, self.now_us])
+                except ValueError:
+                    found = None
+            self._before[name] = found
+        return self._before[name]
+
+
+# What walking a clock's pieces gives: running and paused business microseconds, the due
+# instant, the pauses as [start, end, cause, business seconds], business microseconds per
+# (group, assignee), and whether the clock is paused now.
+_Walked = tuple[int, int, int, list[list[Any]], dict[tuple[Any, Any], int], bool]
 
 
 def _measure(
+    ticket: _Ticket,
     agreement: Agreement,
     metric: str,
     cycle: Cycle,
@@ -352,184 +433,365 @@ def _measure(
     target: Target,
     seconds: float,
     stop: datetime | None,
-    history: TicketHistory,
-    config: SlaConfig,
-    now: datetime,
 ) -> Clock:
-    calendar = config.calendar(target.calendar)
+    history, config = ticket.history, ticket.config
     start = item.start
-    end = stop if stop is not None else now
-    rule = _pause_rule(agreement, metric, target, cycle, config)
-    spans = _spans(history, start, end, rule, running=stop is None)
-    spans = _cap_pauses(spans, target.max_pause)
-
-    # Sums are kept in whole microseconds so that any order of adding gives the same total
-    # (the batch path adds the same pieces with NumPy).
-    running_us = 0
-    paused_us = 0
+    running = stop is None
+    start_us = (start - _EPOCH) // _ONE_US
+    if stop is None:
+        end, end_us = ticket.now, ticket.now_us
+    else:
+        end, end_us = stop, (stop - _EPOCH) // _ONE_US
+    rule = _rule(config, agreement, metric, target, cycle.cumulative)
     remaining_us = round(seconds * _US)
-    due: datetime | None = None
-    pauses: list[Pause] = []
-    holders: dict[tuple[Any, Any], int] = {}
-    for a, b, cause, held in spans:
-        business = _business_us(calendar, a, b)
-        if cause is not None:
-            paused_us += business
-            if pauses and pauses[-1].cause == cause and pauses[-1].end == a:
-                last = pauses[-1]
-                pauses[-1] = Pause(last.start, b, cause, last.business_s + business / _US)
-            else:
-                pauses.append(Pause(a, b, cause, business / _US))
-            continue
-        running_us += business
-        if b > a:
-            key = (held.get("group"), held.get("assignee"))
-            holders[key] = holders.get(key, 0) + business
-        if due is None:
-            if business > remaining_us:
-                due = calendar.add(a, remaining_us / _US)
-            else:
-                remaining_us -= business
-    if due is None:
-        due = calendar.add(end, remaining_us / _US)
-    running_s = running_us / _US
-    paused_s = paused_us / _US
-    paused_now = stop is None and bool(spans) and spans[-1][2] is not None
-    if pauses and stop is None and paused_now:
-        last = pauses[-1]
-        pauses[-1] = Pause(last.start, None, last.cause, last.business_s)
+    walked: _Walked | None = None
+    if target.max_pause is None:
+        walked = _walk_steps(
+            ticket, target.calendar, start_us, end, end_us, running, rule, remaining_us
+        )
+    if walked is None:
+        calendar = config.calendar(target.calendar)
+        walked = _walk_pieces(
+            history, calendar, start, start_us, end, end_us, running, rule, target, remaining_us
+        )
+    running_us, paused_us, due_us, pauses, holders, paused_now = walked
+    due = _EPOCH + timedelta(microseconds=due_us)
+    if pauses and paused_now:
+        pauses[-1][1] = None
 
-    breached = end > due if stop is not None else now > due
-    if stop is not None:
+    breached = end_us > due_us
+    if not running:
         state = "breached" if breached else "met"
     elif breached:
         state = "breached"
     else:
         state = "paused" if paused_now else "active"
-    current = history.steps[-1].state if stop is None else _state_at(history, stop)
-    return _new_clock(
-        ticket=history.ticket,
-        agreement=agreement.id,
-        policy=item.policy.id,
-        metric=metric,
-        cycle=cycle.number,
-        priority=_text(current.get("priority")),
-        calendar=target.calendar,
-        target_s=seconds,
-        start=start,  # event times are UTC already, and so are the calendar's answers
-        due=due,
-        stop=stop,
-        state=state,
-        breached_at=due if breached else None,
-        business_elapsed_s=running_s,
-        calendar_elapsed_s=(end - start).total_seconds(),
-        paused_s=paused_s,
-        remaining_s=seconds - running_s,
-        group=_text(current.get("group")),
-        assignee=_text(current.get("assignee")),
-        organization=_text(current.get("organization")),
-        channel=_text(current.get("channel")),
-        pauses=tuple(pauses),
-        attribution=tuple(
-            Attribution(_text(g), _text(a), us / _US) for (g, a), us in holders.items()
-        ),
-        agreement_kind=agreement.kind,
-        config_version=config.version,
-        extra=_NO_EXTRA,
+    priority, group, assignee, organization, channel = ticket.labels(
+        len(history.steps) - 1 if running else max(bisect_left(history.times_us, end_us) - 1, 0)
     )
-
-
-_NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
-_CLOCK_FIELDS: Final = frozenset(f.name for f in fields(Clock))
-
-
-def _new_clock(**values: Any) -> Clock:
-    """A ``Clock`` built without the frozen dataclass's per-field ``__setattr__``.
-
-    The per-ticket path builds a few clocks per event it evaluates; the frozen ``__init__``
-    was a tenth of its time. Every field is still given (checked), and the result is as
-    immutable as any other ``Clock``.
-    """
-    assert values.keys() == _CLOCK_FIELDS
     clock = object.__new__(Clock)
-    object.__setattr__(clock, "__dict__", values)  # the keyword dict is this call's own
+    # Built without the frozen dataclass's per-field ``__setattr__``: the per-ticket path
+    # builds a few clocks per event it evaluates, and the frozen ``__init__`` was a tenth of its
+    # time. Every field is given (a test checks), and the clock is as immutable as any other.
+    object.__setattr__(
+        clock,
+        "__dict__",
+        {
+            "ticket": history.ticket,
+            "agreement": agreement.id,
+            "policy": item.policy.id,
+            "metric": metric,
+            "cycle": cycle.number,
+            "priority": priority,
+            "calendar": target.calendar,
+            "target_s": seconds,
+            "start": start,  # event times are UTC already, and so are the calendar's answers
+            "due": due,
+            "stop": stop,
+            "state": state,
+            "breached_at": due if breached else None,
+            "business_elapsed_s": running_us / _US,
+            "calendar_elapsed_s": (end_us - start_us) / _US,
+            "paused_s": paused_us / _US,
+            "remaining_s": seconds - running_us / _US,
+            "group": group,
+            "assignee": assignee,
+            "organization": organization,
+            "channel": channel,
+            "pauses": tuple([_pause(a, b, c, s) for a, b, c, s in pauses]),
+            "attribution": tuple(
+                [_attribution(_text(g), _text(a), us / _US) for (g, a), us in holders.items()]
+            ),
+            "agreement_kind": agreement.kind,
+            "config_version": config.version,
+            "extra": _NO_EXTRA,
+        },
+    )
     return clock
 
 
-@lru_cache(maxsize=1 << 16)
-def _business_us(calendar: Calendar, a: datetime, b: datetime) -> int:
-    """Business microseconds in ``[a, b)``, remembered: the clocks of one ticket (resolution,
-    requester wait, agent work, an OLA's) measure the same spans between its events."""
-    return round(calendar.between(a, b) * _US)
+_NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+def _pause(start: datetime, end: datetime | None, cause: str, business_s: float) -> Pause:
+    """``Pause(...)`` field by field: a third of the cost of calling the frozen dataclass."""
+    pause = _new(Pause)
+    _set(pause, "start", start)
+    _set(pause, "end", end)
+    _set(pause, "cause", cause)
+    _set(pause, "business_s", business_s)
+    return pause
+
+
+def _attribution(group: str | None, assignee: str | None, business_s: float) -> Attribution:
+    """``Attribution(...)`` field by field, as ``_pause``."""
+    attribution = _new(Attribution)
+    _set(attribution, "group", group)
+    _set(attribution, "assignee", assignee)
+    _set(attribution, "business_s", business_s)
+    return attribution
+
+
+def _exact(us: int) -> int:
+    """Microseconds as ``calendar.between`` and ``calendar.add`` would see them: through float
+    seconds, which changes nothing below 71 years."""
+    return us if -_EXACT_US < us < _EXACT_US else round(us / _US * _US)
 
 
 def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return value if value is None or type(value) is str else str(value)
 
 
-def _state_at(history: TicketHistory, at: datetime) -> Mapping[str, Any]:
-    """The ticket's state just before ``at`` (what it was while the clock ran)."""
-    return history.steps[max(bisect_left(history.times, at) - 1, 0)].state
+def _walk_steps(
+    ticket: _Ticket,
+    name: str,
+    start_us: int,
+    end: datetime,
+    end_us: int,
+    running: bool,
+    rule: _Rule,
+    remaining_us: int,
+) -> _Walked | None:
+    """Walk a clock that starts and ends at steps (or ends now) and whose pauses are not
+    capped, as almost every clock does: its pieces are the spans between steps, and their
+    business time comes from the ticket's table in the calendar, shared by all its clocks.
+
+    It reads exactly as ``_walk_pieces`` (a test compares them); None when the clock is not
+    such a clock.
+    """
+    history = ticket.history
+    times = history.times_us
+    last = len(times) - 1
+    first = max(bisect_right(times, start_us) - 1, 0)
+    if times[first] != start_us:
+        return None
+    if running:
+        end_at = last + 1  # the table's slot for now
+    else:
+        end_at = bisect_left(times, end_us)
+        if end_at > last or times[end_at] != end_us:
+            return None
+    reading = ticket.before_steps(name)
+    if reading is None:
+        return None
+    before = reading.before
+    steps = history.steps
+    cumulative, team, statuses, custom = rule.cumulative, rule.team, rule.statuses, rule.custom
+    running_us = 0
+    paused_us = 0
+    due_us = -1
+    pauses: list[list[Any]] = []
+    holders: dict[tuple[Any, Any], int] = {}
+    cause: str | None = None
+    for i in range(first, last + 1):
+        at_us = times[i]
+        if at_us > end_us:
+            break
+        at_step = i < last and times[i + 1] <= end_us  # the piece ends at the next step
+        if at_step:
+            j = i + 1
+            b_us = times[j]
+        else:
+            j = end_at
+            b_us = end_us
+        if at_us < b_us or (running and i == last and at_us == b_us):
+            step = steps[i]
+            status = step.status
+            state = step.state
+            if cumulative and status in DONE_STATUSES:
+                cause = _SOLVED
+            elif team is not None and state.get("group") != team:
+                cause = _OTHER_TEAM
+            elif status in statuses:
+                cause = status
+            elif custom is not None and custom.matches(state, rule.ranks):
+                cause = "custom"
+            else:
+                cause = None
+            business = before[j] - before[i]
+            if business >= _EXACT_US:
+                business = _exact(business)
+            if cause is not None:
+                paused_us += business
+                b = steps[j].at if at_step else end
+                if pauses and pauses[-1][2] == cause and pauses[-1][1] == step.at:
+                    pause = pauses[-1]
+                    pause[1] = b
+                    pause[3] = pause[3] + business / _US
+                else:
+                    pauses.append([step.at, b, cause, business / _US])
+            else:
+                running_us += business
+                if b_us > at_us:
+                    key = (state.get("group"), state.get("assignee"))
+                    holders[key] = holders.get(key, 0) + business
+                if due_us < 0:
+                    if business > remaining_us:
+                        due_us = reading.add_us(at_us, before[i], _exact(remaining_us))
+                    else:
+                        remaining_us -= business
+    if due_us < 0:
+        due_us = reading.add_us(end_us, before[end_at], _exact(remaining_us))
+    return running_us, paused_us, due_us, pauses, holders, running and cause is not None
+
+
+def _walk_pieces(
+    history: TicketHistory,
+    calendar: Calendar,
+    start: datetime,
+    start_us: int,
+    end: datetime,
+    end_us: int,
+    running: bool,
+    rule: _Rule,
+    target: Target,
+    remaining_us: int,
+) -> _Walked:
+    """Walk any clock: cut it at every step (and where a capped pause expires) and measure the
+    pieces with one call to the calendar."""
+    spans, cuts = _spans(history, start, start_us, end, end_us, running, rule)
+    if target.max_pause is not None:
+        spans, cuts = _cap_pauses(spans, cuts, target.max_pause)
+    # Piece k runs from cuts[k] to cuts[k + 1]; with the business time before each cut, from
+    # one origin, a piece's business time is a difference.
+    before = calendar.business_before_us(cuts)
+
+    # Sums are kept in whole microseconds so that any order of adding gives the same total
+    # (the batch path adds the same pieces with NumPy).
+    running_us = 0
+    paused_us = 0
+    due_us = -1
+    # Pauses as [start, end, cause, business seconds], merged while one cause goes on.
+    pauses: list[list[Any]] = []
+    holders: dict[tuple[Any, Any], int] = {}
+    for k, (a, b, cause, held) in enumerate(spans):
+        business = before[k + 1] - before[k]
+        if business >= _EXACT_US:
+            business = _exact(business)
+        if cause is not None:
+            paused_us += business
+            if pauses and pauses[-1][2] == cause and pauses[-1][1] == a:
+                last = pauses[-1]
+                last[1] = b
+                last[3] = last[3] + business / _US
+            else:
+                pauses.append([a, b, cause, business / _US])
+        else:
+            running_us += business
+            if cuts[k + 1] > cuts[k]:
+                key = (held.get("group"), held.get("assignee"))
+                holders[key] = holders.get(key, 0) + business
+            if due_us < 0:
+                if business > remaining_us:
+                    due_us = calendar.add_us(cuts[k], _exact(remaining_us))
+                else:
+                    remaining_us -= business
+    if due_us < 0:
+        due_us = calendar.add_us(end_us, _exact(remaining_us))
+    paused_now = running and bool(spans) and spans[-1][2] is not None
+    return running_us, paused_us, due_us, pauses, holders, paused_now
 
 
 Span = tuple[datetime, datetime, str | None, Mapping[str, Any]]
 
 
+class _Rule(NamedTuple):
+    """What pauses a clock: see docs/clocks.md, "Pauses" (the first cause that holds wins)."""
+
+    cumulative: bool  # rests while the ticket is solved
+    team: str | None  # an OLA's team: other groups' time is a pause
+    statuses: frozenset[str]
+    custom: Condition | None  # a custom metric's pause condition
+    ranks: Mapping[str, Mapping[str, int]] | None
+
+
 def _spans(
     history: TicketHistory,
     start: datetime,
+    start_us: int,
     end: datetime,
-    cause: Callable[[Step], str | None],
+    end_us: int,
     running: bool,
-) -> list[Span]:
+    rule: _Rule,
+) -> tuple[list[Span], list[int]]:
     """``[start, end)`` cut at every step, each piece with its pause cause (None = running).
 
     A running clock also gets the empty piece of a step made at ``end`` itself, so that a ticket
-    that went pending this very instant reads as paused.
+    that went pending this very instant reads as paused. The pieces follow one another, so their
+    ends in epoch microseconds come as one list of cuts, one longer than the pieces.
     """
     spans: list[Span] = []
+    cuts: list[int] = []
     steps = history.steps
+    times = history.times_us
     last = len(steps) - 1
+    cumulative, team, statuses, custom = rule.cumulative, rule.team, rule.statuses, rule.custom
     # Steps wholly before the start leave nothing: begin at the one in force at the start.
-    i = max(bisect_right(history.times, start) - 1, 0)
+    i = max(bisect_right(times, start_us) - 1, 0)
     while i <= last:
-        step = steps[i]
-        at = step.at
-        if at > end:
+        at_us = times[i]
+        if at_us > end_us:
             break
-        a = start if start > at else at
-        if i < last:
-            following = steps[i + 1].at
-            b = end if end < following else following
+        step = steps[i]
+        if start_us > at_us:
+            a, a_us = start, start_us
         else:
-            b = end
-        if a < b or (running and i == last and a == b == end):
-            spans.append((a, b, cause(step), step.state))
+            a, a_us = step.at, at_us
+        if i < last and times[i + 1] <= end_us:
+            b, b_us = steps[i + 1].at, times[i + 1]
+        else:
+            b, b_us = end, end_us
+        if a_us < b_us or (running and i == last and a_us == b_us):
+            if not cuts:
+                cuts.append(a_us)
+            cuts.append(b_us)
+            status = step.status
+            state = step.state
+            cause: str | None
+            if cumulative and status in DONE_STATUSES:
+                cause = _SOLVED
+            elif team is not None and state.get("group") != team:
+                cause = _OTHER_TEAM
+            elif status in statuses:
+                cause = status
+            elif custom is not None and custom.matches(state, rule.ranks):
+                cause = "custom"
+            else:
+                cause = None
+            spans.append((a, b, cause, state))
         i += 1
-    return spans
+    return spans, cuts
 
 
-def _cap_pauses(spans: list[Span], max_pause: float | None) -> list[Span]:
+def _cap_pauses(
+    spans: list[Span], cuts: list[int], max_pause: float
+) -> tuple[list[Span], list[int]]:
     """Let the clock run again once a pause has lasted ``max_pause`` real seconds."""
-    if max_pause is None:
-        return spans
     limit = timedelta(seconds=max_pause)
+    limit_us = limit // _ONE_US
     capped: list[Span] = []
+    capped_cuts = cuts[:1]
     pause_began: datetime | None = None
     previous: str | None = None
-    for a, b, cause, state in spans:
+    expires = _EPOCH
+    expires_us = 0
+    for k, (a, b, cause, state) in enumerate(spans):
+        a_us, b_us = cuts[k], cuts[k + 1]
         if cause is None or cause in _UNCAPPED:
             pause_began, previous = None, None
             capped.append((a, b, cause, state))
+            capped_cuts.append(b_us)
             continue
         if cause != previous or pause_began is None:
             pause_began, previous = a, cause  # each status's pause has its own cap
-        expires = pause_began + limit
-        if b <= expires:
+            expires, expires_us = a + limit, a_us + limit_us
+        if b_us <= expires_us:
             capped.append((a, b, cause, state))
-        elif a >= expires:
+        elif a_us >= expires_us:
             capped.append((a, b, None, state))
         else:
             capped.append((a, expires, cause, state))
             capped.append((expires, b, None, state))
-    return capped
+            capped_cuts.append(expires_us)
+        capped_cuts.append(b_us)
+    return capped, capped_cuts

@@ -196,6 +196,10 @@ class Rule(Condition):
         self, ticket: Mapping[str, Any], ranks: Mapping[str, Mapping[str, int]] | None = None
     ) -> bool:
         op = self.op
+        if op == "is" and type(self.value) is str:
+            actual = _lookup(ticket, self.field)
+            if type(actual) is str:  # the common case, without the general dispatch below
+                return actual == self.value
         if op in _NO_VALUE_OPS:
             present = not _is_empty(_lookup(ticket, self.field))
             return present if op == "present" else not present

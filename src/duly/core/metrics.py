@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from duly.core.agreements import CUMULATIVE_METRICS, CustomMetric
 from duly.core.tickets import DONE_STATUSES, Step, TicketHistory
@@ -33,6 +34,18 @@ class Cycle:
 
 
 Ranks = Mapping[str, Mapping[str, int]]
+_new: Final = object.__new__
+_set: Final = object.__setattr__
+
+
+def _cycle(number: int, start: datetime, stop: datetime | None, cumulative: bool = False) -> Cycle:
+    """``Cycle(...)`` field by field: a third of the cost of calling the frozen dataclass."""
+    cycle = _new(Cycle)
+    _set(cycle, "number", number)
+    _set(cycle, "start", start)
+    _set(cycle, "stop", stop)
+    _set(cycle, "cumulative", cumulative)
+    return cycle
 
 
 def cycles_of(
@@ -62,7 +75,7 @@ def _cumulative(history: TicketHistory) -> Cycle:
         stop = (stop or step.at) if _is_done(step) else None
         if step.status == "closed":
             break  # final at closed: a later reopen does not resume the clock
-    return Cycle(1, history.created_at, stop, cumulative=True)
+    return _cycle(1, history.created_at, stop, cumulative=True)
 
 
 def _first_reply(history: TicketHistory) -> list[Cycle]:
@@ -73,8 +86,8 @@ def _first_reply(history: TicketHistory) -> list[Cycle]:
         return []  # an outbound ticket: the agent spoke first
     for step in history.steps:
         if step.is_public_agent_comment or _is_done(step):
-            return [Cycle(1, created, step.at)]
-    return [Cycle(1, created, None)]
+            return [_cycle(1, created, step.at)]
+    return [_cycle(1, created, None)]
 
 
 def _next_reply(history: TicketHistory) -> list[Cycle]:
@@ -85,13 +98,13 @@ def _next_reply(history: TicketHistory) -> list[Cycle]:
     for step in history.steps:
         if step.is_public_agent_comment or _is_done(step):
             if start is not None:
-                cycles.append(Cycle(len(cycles) + 1, start, step.at))
+                cycles.append(_cycle(len(cycles) + 1, start, step.at))
                 start = None
             waiting = False
         elif step.is_public_customer_comment and not waiting:
             start, waiting = step.at, True
     if start is not None:
-        cycles.append(Cycle(len(cycles) + 1, start, None))
+        cycles.append(_cycle(len(cycles) + 1, start, None))
     return cycles
 
 
@@ -101,14 +114,14 @@ def _updates(history: TicketHistory) -> list[Cycle]:
     for step in history.steps:
         if _is_done(step):
             if start is not None:
-                cycles.append(Cycle(len(cycles) + 1, start, step.at))
+                cycles.append(_cycle(len(cycles) + 1, start, step.at))
                 start = None
         elif step.is_public_agent_comment:
             if start is not None:
-                cycles.append(Cycle(len(cycles) + 1, start, step.at))
+                cycles.append(_cycle(len(cycles) + 1, start, step.at))
             start = step.at
     if start is not None:
-        cycles.append(Cycle(len(cycles) + 1, start, None))
+        cycles.append(_cycle(len(cycles) + 1, start, None))
     return cycles
 
 
@@ -122,11 +135,11 @@ def _custom(metric: CustomMetric, history: TicketHistory, ranks: Ranks | None) -
             if starts and not was_true and (metric.repeat or not cycles):
                 start = step.at
         elif metric.stop.matches(step.state, ranks):
-            cycles.append(Cycle(len(cycles) + 1, start, step.at))
+            cycles.append(_cycle(len(cycles) + 1, start, step.at))
             start = None
         was_true = starts
     if start is not None:
-        cycles.append(Cycle(len(cycles) + 1, start, None))
+        cycles.append(_cycle(len(cycles) + 1, start, None))
     return cycles
 
 

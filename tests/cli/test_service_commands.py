@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -117,6 +118,10 @@ def child_pids(pid: int) -> list[int]:
     return found
 
 
+def cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -124,3 +129,73 @@ def alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat").read_text() if Path(f"/proc/{pid}/stat").exists() else ""
     return " Z " not in stat  # a zombie has ended; only its exit status is left
+
+
+CONFIG = """\
+agreements:
+  - id: support
+    policies:
+      - id: all
+        targets:
+          first_reply: {within: 1h}
+          resolution: {within: 1w}
+"""
+
+
+def test_serve_with_two_workers_takes_concurrent_events_and_derives_them_all(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Two API processes and the background one write one SQLite file at once."""
+    runner = CliRunner()
+    admin = runner.invoke(app, ["token", "create", "--role", "admin"]).output.split()[-1]
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    command = ["serve", "--no-monitor", "--workers", "2", "--port", str(port)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "duly", *command],
+        env=os.environ.copy(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {admin}"}
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yaml = {**headers, "Content-Type": "application/yaml"}
+        assert httpx.put(f"{base}/api/v1/config", content=CONFIG, headers=yaml).status_code == 200
+        # The background process and one more API process (besides multiprocessing's tracker).
+        spawned = [pid for pid in child_pids(process.pid) if b"spawn_main" in cmdline(pid)]
+        assert len(spawned) == 2
+
+        def post(n: int) -> int:
+            event = {
+                "id": f"e-{n}",
+                "ticket": f"T-{n % 50}",
+                "at": f"2026-03-02T09:{n % 60:02d}:00Z",
+                "type": "ticket.created" if n < 50 else "comment.added",
+                "actor": "customer",
+            }
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+                return int(client.post("/api/v1/events", json=event).json()["new"])
+
+        with ThreadPoolExecutor(8) as pool:
+            assert sum(pool.map(post, range(400))) == 400
+        # Derived by the background process, without any read asking for it.
+        while time.monotonic() < deadline:
+            if httpx.get(f"{base}/healthz").json()["derive_backlog"] == 0:
+                break
+            time.sleep(0.05)
+        assert httpx.get(f"{base}/healthz").json()["derive_backlog"] == 0
+        clocks = httpx.get(f"{base}/api/v1/clocks?limit=1000", headers=headers).json()["clocks"]
+        assert {c["ticket"] for c in clocks} == {f"T-{n}" for n in range(50)}
+        assert all(c["metric"] in {"first_reply", "resolution"} for c in clocks)
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()

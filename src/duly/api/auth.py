@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Final
 
@@ -24,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from duly.api.errors import ApiError
 from duly.service.context import Context
 from duly.service.tokens import Identity, authenticate, may
-from duly.store.database import Database
+from duly.store.database import PerDatabase
 
 __all__ = ["TOKEN_CACHE_S", "Admin", "Agent", "Viewer", "authorize", "bearer_token"]
 
@@ -58,16 +57,7 @@ class _Tokens:
             self._known[token] = (identity, time.monotonic() + TOKEN_CACHE_S)
 
 
-_CACHES: weakref.WeakKeyDictionary[Database, _Tokens] = weakref.WeakKeyDictionary()
-_CACHES_LOCK: Final = threading.Lock()
-
-
-def _tokens(db: Database) -> _Tokens:
-    with _CACHES_LOCK:
-        cache = _CACHES.get(db)
-        if cache is None:
-            cache = _CACHES[db] = _Tokens()
-        return cache
+_tokens: Final = PerDatabase(lambda _db: _Tokens())
 
 
 def bearer_token(authorization: str | None) -> str | None:

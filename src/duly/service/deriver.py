@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Final
@@ -33,7 +32,7 @@ from duly.service.derive import derive, parse_bodies, store_derivation
 from duly.store import clocks as stored
 from duly.store import derive_queue as queue
 from duly.store import events as event_log
-from duly.store.database import Database
+from duly.store.database import Database, PerDatabase
 
 __all__ = ["Deriver", "backlog", "drain_once", "settle", "wake"]
 
@@ -139,16 +138,7 @@ class _Signal:
         self.event = threading.Event()
 
 
-_SIGNALS: weakref.WeakKeyDictionary[Database, _Signal] = weakref.WeakKeyDictionary()
-_SIGNALS_LOCK: Final = threading.Lock()
-
-
-def _signal(db: Database) -> _Signal:
-    with _SIGNALS_LOCK:
-        signal = _SIGNALS.get(db)
-        if signal is None:
-            signal = _SIGNALS[db] = _Signal()
-        return signal
+_signal: Final = PerDatabase(lambda _db: _Signal())
 
 
 def wake(db: Database) -> None:

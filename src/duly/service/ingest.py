@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +39,7 @@ from duly.service.errors import InvalidError
 from duly.service.event_files import event_from_mapping, event_to_mapping
 from duly.store import derive_queue
 from duly.store import events as event_log
-from duly.store.database import Database
+from duly.store.database import Database, PerDatabase
 
 __all__ = [
     "MAX_BATCH",
@@ -355,14 +354,5 @@ def _write(db: Database, configs: ConfigCache, jobs: list[_Job]) -> None:
         job.result = IngestResult(new=count, duplicates=job.count - count, tickets=len(tickets))
 
 
-_COMMITTERS: weakref.WeakKeyDictionary[Database, _GroupCommit] = weakref.WeakKeyDictionary()
-_COMMITTERS_LOCK: Final = threading.Lock()
-
-
-def _committer(db: Database) -> _GroupCommit:
-    """The database's group committer (one per ``Database``, so per engine and process)."""
-    with _COMMITTERS_LOCK:
-        committer = _COMMITTERS.get(db)
-        if committer is None:
-            committer = _COMMITTERS[db] = _GroupCommit(db)
-        return committer
+#: The database's group committer (one per ``Database``, so per engine and process).
+_committer: Final = PerDatabase(_GroupCommit)

@@ -13,19 +13,21 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["DEFAULT_URL", "Database", "database_url"]
+__all__ = ["DEFAULT_URL", "Database", "PerDatabase", "database_url"]
 
 DEFAULT_URL: Final = "sqlite:///./duly.db"
+T = TypeVar("T")
 _MIGRATIONS: Final = Path(__file__).with_name("migrations")
 
 
@@ -80,6 +82,26 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class PerDatabase(Generic[T]):
+    """One ``T`` per ``Database`` (so per engine and process), made on first use.
+
+    For what a process keeps beside a database (the ingest writer, the deriver's wake-up, the
+    token cache): kept weakly, so it goes with the ``Database`` (tests make many).
+    """
+
+    def __init__(self, make: Callable[[Database], T]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._made: weakref.WeakKeyDictionary[Database, T] = weakref.WeakKeyDictionary()
+
+    def __call__(self, db: Database) -> T:
+        with self._lock:
+            found = self._made.get(db)
+            if found is None:
+                found = self._made[db] = self._make(db)
+            return found
 
 
 def _lock_file(database: str | None) -> Path | None:

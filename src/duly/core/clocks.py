@@ -576,7 +576,6 @@ def _walk_steps(
         return None
     before = reading.before
     steps = history.steps
-    cumulative, team, statuses, custom = rule.cumulative, rule.team, rule.statuses, rule.custom
     running_us = 0
     paused_us = 0
     due_us = -1
@@ -596,18 +595,8 @@ def _walk_steps(
             b_us = end_us
         if at_us < b_us or (running and i == last and at_us == b_us):
             step = steps[i]
-            status = step.status
             state = step.state
-            if cumulative and status in DONE_STATUSES:
-                cause = _SOLVED
-            elif team is not None and state.get("group") != team:
-                cause = _OTHER_TEAM
-            elif status in statuses:
-                cause = status
-            elif custom is not None and custom.matches(state, rule.ranks):
-                cause = "custom"
-            else:
-                cause = None
+            cause = _pause_cause(step, rule)
             business = before[j] - before[i]
             if business >= _EXACT_US:
                 business = _exact(business)
@@ -705,6 +694,20 @@ class _Rule(NamedTuple):
     ranks: Mapping[str, Mapping[str, int]] | None
 
 
+def _pause_cause(step: Step, rule: _Rule) -> str | None:
+    """Why the clock rests during ``step`` (None: it runs); the first cause that holds wins."""
+    status = step.status
+    if rule.cumulative and status in DONE_STATUSES:
+        return _SOLVED
+    if rule.team is not None and step.state.get("group") != rule.team:
+        return _OTHER_TEAM
+    if status in rule.statuses:
+        return status
+    if rule.custom is not None and rule.custom.matches(step.state, rule.ranks):
+        return "custom"
+    return None
+
+
 def _spans(
     history: TicketHistory,
     start: datetime,
@@ -725,7 +728,6 @@ def _spans(
     steps = history.steps
     times = history.times_us
     last = len(steps) - 1
-    cumulative, team, statuses, custom = rule.cumulative, rule.team, rule.statuses, rule.custom
     # Steps wholly before the start leave nothing: begin at the one in force at the start.
     i = max(bisect_right(times, start_us) - 1, 0)
     while i <= last:
@@ -745,20 +747,7 @@ def _spans(
             if not cuts:
                 cuts.append(a_us)
             cuts.append(b_us)
-            status = step.status
-            state = step.state
-            cause: str | None
-            if cumulative and status in DONE_STATUSES:
-                cause = _SOLVED
-            elif team is not None and state.get("group") != team:
-                cause = _OTHER_TEAM
-            elif status in statuses:
-                cause = status
-            elif custom is not None and custom.matches(state, rule.ranks):
-                cause = "custom"
-            else:
-                cause = None
-            spans.append((a, b, cause, state))
+            spans.append((a, b, _pause_cause(step, rule), step.state))
         i += 1
     return spans, cuts
 

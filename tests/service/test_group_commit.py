@@ -5,6 +5,7 @@ so that they queue behind the first; released, they are written together. Times 
 ``test_ingest_service``: Monday 2 March 2026 in Stockholm, an office calendar 09:00-17:00.
 """
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from duly.service.errors import InvalidError
 from duly.service.event_files import event_from_mapping
 from duly.service.ingest import IngestResult, ingest, progress
 from duly.store import clocks as stored
+from duly.store import events
 from duly.store.database import Database
 from service.test_ingest_service import CONFIG, created, mon, reply, snapshot
 
@@ -229,3 +231,44 @@ def test_two_writers_on_one_ticket_at_once_both_succeed_and_the_clocks_include_b
         row = stored.ticket(connection, "T-1")
     assert row is not None
     assert row.events == 3
+
+
+def test_an_id_another_writer_stores_meanwhile_is_a_duplicate_and_stored_once(db, configs):
+    # PostgreSQL's writers look up which ids are stored and copy the rest in; an id another
+    # process is storing at that moment is found only by the copy, which then waits for it.
+    if db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: nothing is stored between look-up and copy")
+    other = Database(db.url.render_as_string(hide_password=False))
+    theirs = created("e1", "T-1", mon(8))
+    body = json.dumps(theirs, sort_keys=True)
+    row = {
+        "event_id": "e1",
+        "ticket": "T-1",
+        "at_us": 0,
+        "type": theirs["type"],
+        "body": body,
+        "received_at_us": 0,
+    }
+    outcome: list[Any] = [None]
+    mine = request(db, configs, [created("e1", "T-1", mon(9)), reply("e2", "T-1", mon(10))])
+    try:
+        with other.write() as connection:
+            assert events.append_events(connection, [row]) == {"e1"}
+            thread = threading.Thread(target=lambda: outcome.__setitem__(0, safely(mine)))
+            thread.start()
+            wait_until(lambda: waiting_for_a_lock(other))
+        thread.join()
+    finally:
+        other.dispose()
+
+    assert not isinstance(outcome[0], Exception), repr(outcome[0])
+    assert (outcome[0].new, outcome[0].duplicates) == (1, 1)
+    with db.read() as connection:
+        assert events.event_bodies(connection, ["T-1"])["T-1"][0] == body
+        assert events.count_events(connection) == 2
+
+
+def waiting_for_a_lock(db: Database) -> bool:
+    with db.read() as connection:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        return bool(connection.exec_driver_sql(query).scalar_one())

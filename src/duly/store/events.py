@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Insert, bindparam, func, select
+from sqlalchemy.exc import DBAPIError
 
 from duly.store import tables
 from duly.store.dialect import insert_ignoring_conflicts
@@ -104,23 +107,47 @@ def _append_on_sqlite(connection: Connection, rows: Sequence[dict[str, Any]]) ->
     return set(connection.execute(_SEQ_AFTER, {"before": before}).scalars())
 
 
-#: One statement for a whole request: the rows go as one array per column and are unnested
-#: on the server, where an insert per row (even batched as VALUES lists) costs a round of
-#: parameter handling per row on this side. The arrays are sent in binary (``%b``): as text,
-#: every JSON body would be escaped character by character.
+#: The slower way in, for when some rows are taken meanwhile: one statement for the whole
+#: request, the rows as one binary array per column, unnested on the server.
 _POSTGRESQL_APPEND = (
     f"INSERT INTO events ({', '.join(_COLUMNS)})"
     " SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[],"
     " %b::bigint[]) ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
 )
+_POSTGRESQL_STORED = "SELECT event_id FROM events WHERE event_id = ANY(%b::text[])"
+_POSTGRESQL_COPY = f"COPY events ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_COPY_TYPES = ("text", "text", "int8", "text", "text", "int8")
+_ROW = itemgetter(*_COLUMNS)
 
 
 def _append_on_postgresql(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """The ids already stored are looked up first, and the rest are copied in (``COPY``, in
+    binary): a third of the server's time of an ``INSERT ... ON CONFLICT`` of the same rows.
+
+    Another transaction may store one of the ids between the look-up and the copy; the copy
+    then fails on the unique index, is rolled back to its savepoint, and the rows go in by
+    ``INSERT ... ON CONFLICT DO NOTHING``, which skips whatever is stored by then.
+    """
     unique = {row["event_id"]: row for row in rows}
     if not unique:
         return set()
-    columns = tuple([row[c] for row in unique.values()] for c in _COLUMNS)
-    return {r[0] for r in connection.exec_driver_sql(_POSTGRESQL_APPEND, columns)}
+    stored = {r[0] for r in connection.exec_driver_sql(_POSTGRESQL_STORED, (list(unique),))}
+    fresh = [row for key, row in unique.items() if key not in stored] if stored else unique.values()
+    if not fresh:
+        return set()
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        with driver.transaction(), driver.cursor() as cursor, cursor.copy(_POSTGRESQL_COPY) as copy:
+            copy.set_types(_COPY_TYPES)
+            for row in fresh:
+                copy.write_row(_ROW(row))
+    except psycopg.errors.UniqueViolation:
+        columns = tuple([row[c] for row in fresh] for c in _COLUMNS)
+        return {r[0] for r in connection.exec_driver_sql(_POSTGRESQL_APPEND, columns)}
+    except psycopg.Error as exc:  # as SQLAlchemy would have raised it, had it run the copy
+        raise DBAPIError.instance(_POSTGRESQL_COPY, None, exc, psycopg.Error) from exc
+    return set(unique) - stored
 
 
 def event_bodies(connection: Connection, tickets: Collection[str]) -> dict[str, list[str]]:

@@ -24,6 +24,7 @@ from fastapi import FastAPI
 
 from duly.api.app import create_app
 from duly.monitor.worker import Monitor
+from duly.service.collector import freeze_startup_heap
 from duly.service.context import Context
 from duly.service.demo import DemoStream, seed_demo
 from duly.service.deriver import Deriver
@@ -146,6 +147,7 @@ def serve(
         stream = DemoStream(ctx, rng=random.Random())
         threading.Thread(target=stream.run, args=(stop, 3.0), daemon=True).start()
     web = uvicorn.Server(uvicorn.Config(build_app(ctx), log_level="warning"))
+    freeze_startup_heap()
     thread = threading.Thread(target=web.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     try:
@@ -188,6 +190,7 @@ def _api_process(url: str, listener: socket.socket, parent: int) -> None:
     """One more API process, accepting on the shared socket (``--workers``)."""
     ctx = Context(Database(url))
     web = uvicorn.Server(uvicorn.Config(build_app(ctx), log_level="warning"))
+    freeze_startup_heap()
     _orphan_watch(parent, lambda: setattr(web, "should_exit", True))
     web.run(sockets=[listener])
 
@@ -203,6 +206,7 @@ def _background(url: str, monitor: bool, parent: int) -> None:
     # Answering requests comes first: when the cores are busy, deriving waits a little (and
     # catches up when they are not), rather than every request waiting for it.
     os.nice(BACKGROUND_NICENESS)
+    freeze_startup_heap()
     deriver = Deriver(ctx.db, ctx.configs, ctx.now, poll_s=BACKGROUND_POLL_S).start()
     watcher = Monitor(ctx).start() if monitor else None
     stopping.wait()

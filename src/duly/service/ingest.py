@@ -32,6 +32,7 @@ import orjson
 
 from duly.core.events import Event
 from duly.service.clock_rows import to_us
+from duly.service.collector import collector_paused
 from duly.service.configs import ConfigCache
 from duly.service.derive import rederive
 from duly.service.deriver import wake
@@ -149,7 +150,17 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 def _job(items: Sequence[Any], now: datetime, derive_now: bool) -> _Job:
-    """The request validated and turned into rows; refused whole on its first bad event."""
+    """The request validated and turned into rows; refused whole on its first bad event.
+
+    The cycle collector is paused meanwhile: a full request makes some 60,000 objects, and the
+    collections they set off took a third of its validation (and up to twice as long in the
+    request that sets off a full collection).
+    """
+    with collector_paused():
+        return _validated_job(items, now, derive_now)
+
+
+def _validated_job(items: Sequence[Any], now: datetime, derive_now: bool) -> _Job:
     events = validate_events(items)
     unique: dict[str, Event] = {}
     bodies: dict[str, str] = {}

@@ -13,6 +13,7 @@ from api.api_server import example_events, serving
 from duly.api import event_intake as event_intake_module
 from duly.api.app import create_app
 from duly.store import clocks as stored
+from duly.store.events import count_events
 
 CREATED = {
     "id": "X-1-1",
@@ -139,6 +140,17 @@ def test_a_batch_of_exactly_the_limit_is_taken(server):
     events = [{**CREATED, "id": f"X-1-{i}"} for i in range(10_000)]
     answer = server.client("agent").post("/api/v1/events", json=events)
     assert answer.json() == {"new": 10_000, "duplicates": 0}
+
+
+def test_a_full_batch_half_stored_already_stores_the_other_half_only(server):
+    # Large batches take PostgreSQL's look-up-and-copy way in, small ones a single INSERT.
+    events = [{**CREATED, "id": f"X-1-{i}"} for i in range(15_000)]
+    client = server.client("agent")
+    assert client.post("/api/v1/events", json=events[:10_000]).json()["new"] == 10_000
+    answer = client.post("/api/v1/events", json=events[5_000:])
+    assert answer.json() == {"new": 5_000, "duplicates": 5_000}
+    with server.ctx.db.read() as connection:
+        assert count_events(connection) == 15_000
 
 
 def queued(server) -> int:

@@ -182,8 +182,16 @@ def safely(call: Callable[[], IngestResult]) -> Any:
         return exc
 
 
+@pytest.fixture(params=["insert", "copy"])
+def append_path(request, monkeypatch) -> str:
+    """PostgreSQL appends a few rows by one INSERT and many by COPY: each test runs both."""
+    if request.param == "copy":
+        monkeypatch.setattr(events, "_COPY_FROM", 1)
+    return str(request.param)
+
+
 def test_a_request_the_database_refuses_fails_alone_and_the_rest_of_its_group_is_stored(
-    db, configs
+    db, configs, append_path
 ):
     if db.is_sqlite:
         pytest.skip("SQLite does not enforce column lengths: nothing passes checks and then fails")
@@ -233,7 +241,9 @@ def test_two_writers_on_one_ticket_at_once_both_succeed_and_the_clocks_include_b
     assert row.events == 3
 
 
-def test_an_id_another_writer_stores_meanwhile_is_a_duplicate_and_stored_once(db, configs):
+def test_an_id_another_writer_stores_meanwhile_is_a_duplicate_and_stored_once(
+    db, configs, append_path
+):
     # PostgreSQL's writers look up which ids are stored and copy the rest in; an id another
     # process is storing at that moment is found only by the copy, which then waits for it.
     if db.is_sqlite:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from duly.store import tables
+from duly.store.bulk import insert_rows
 from duly.store.tables import ClockRow, TicketRow
 
 __all__ = [
@@ -76,9 +77,6 @@ _DELETE_TICKETS = delete(_TICKETS).where(_TICKETS.c.ticket.in_(_NAMES))
 _FIRED = select(_ALERTS.c.alert_key).where(
     _ALERTS.c.alert_key.in_(bindparam("keys", expanding=True))
 )
-_INSERT_CLOCKS = _CLOCKS.insert()
-_INSERT_CROSSINGS = _CROSSINGS.insert()
-_INSERT_TICKETS = _TICKETS.insert()
 
 
 def lock_tickets(connection: Connection, tickets: Collection[str]) -> None:
@@ -134,8 +132,7 @@ def delete_derived(connection: Connection, tickets: Collection[str], keep: set[C
 
 
 def insert_clocks(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    for lo in range(0, len(rows), _CHUNK):
-        connection.execute(_INSERT_CLOCKS, list(rows[lo : lo + _CHUNK]))
+    insert_rows(connection, _CLOCKS, rows)
 
 
 def insert_crossings(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -147,9 +144,7 @@ def insert_crossings(connection: Connection, rows: Sequence[Mapping[str, Any]]) 
     keys = [r["alert_key"] for r in wanted]
     for lo in range(0, len(keys), _CHUNK):
         fired.update(connection.execute(_FIRED, {"keys": keys[lo : lo + _CHUNK]}).scalars())
-    pending = [r for r in wanted if r["alert_key"] not in fired]
-    for lo in range(0, len(pending), _CHUNK):
-        connection.execute(_INSERT_CROSSINGS, pending[lo : lo + _CHUNK])
+    insert_rows(connection, _CROSSINGS, [r for r in wanted if r["alert_key"] not in fired])
 
 
 def upsert_tickets(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -157,8 +152,7 @@ def upsert_tickets(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
     names = [r["ticket"] for r in rows]
     for lo in range(0, len(names), _CHUNK):
         connection.execute(_DELETE_TICKETS, {"names": names[lo : lo + _CHUNK]})
-    for lo in range(0, len(rows), _CHUNK):
-        connection.execute(_INSERT_TICKETS, list(rows[lo : lo + _CHUNK]))
+    insert_rows(connection, _TICKETS, rows)
 
 
 def ticket(connection: Connection, name: str) -> TicketRow | None:

@@ -9,9 +9,10 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, Insert, bindparam, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 
 from duly.store import tables
+from duly.store.bulk import copy_rows
 from duly.store.dialect import insert_ignoring_conflicts
 
 __all__ = [
@@ -143,17 +144,12 @@ def _append_on_postgresql(connection: Connection, rows: Sequence[dict[str, Any]]
     fresh = [row for key, row in unique.items() if key not in stored] if stored else unique.values()
     if not fresh:
         return set()
-    driver = connection.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
     try:
-        with driver.transaction(), driver.cursor() as cursor, cursor.copy(_POSTGRESQL_COPY) as copy:
-            copy.set_types(_COPY_TYPES)
-            for row in fresh:
-                copy.write_row(_ROW(row))
-    except psycopg.errors.UniqueViolation:
+        copy_rows(connection, _POSTGRESQL_COPY, map(_ROW, fresh), _COPY_TYPES)
+    except IntegrityError as exc:
+        if not isinstance(exc.orig, psycopg.errors.UniqueViolation):
+            raise
         return _insert_on_postgresql(connection, fresh)
-    except psycopg.Error as exc:  # as SQLAlchemy would have raised it, had it run the copy
-        raise DBAPIError.instance(_POSTGRESQL_COPY, None, exc, psycopg.Error) from exc
     return set(unique) - stored
 
 

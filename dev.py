@@ -67,7 +67,8 @@ def test(args: list[str]) -> None:
 def bench(args: list[str]) -> None:
     """``bench`` runs every benchmark; ``bench NAME ARGS`` one of them.
 
-    NAME is calendar, clocks, api or dashboard; the last two start servers of their own.
+    NAME is calendar, clocks, api, derive or dashboard; api and dashboard start servers of
+    their own.
     """
     _ensure_env(DEV_LOCK)
     _ensure_env(BENCH_LOCK)
@@ -75,6 +76,7 @@ def bench(args: list[str]) -> None:
         "calendar": "benchmarks/calendar_bench.py",
         "clocks": "benchmarks/clocks_bench.py",
         "api": "benchmarks/api_bench.py",
+        "derive": "benchmarks/derive_bench.py",
         "dashboard": "benchmarks/dashboard_bench.py",
     }
     if args and args[0] in scripts:

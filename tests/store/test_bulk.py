@@ -14,7 +14,7 @@ AWKWARD = [
     "new\nline",
     "back\\slash \\N",
     "carriage\rreturn",
-    'quotes " and \'',
+    "quotes \" and '",
     "ünïcödé ✓ 🎫",
     "",
     r"\.",

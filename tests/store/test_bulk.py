@@ -66,3 +66,16 @@ def test_a_refused_copy_is_raised_as_sqlalchemy_raises_and_the_transaction_goes_
             bulk.insert_rows(connection, tables.TICKETS, rows)
         bulk.insert_rows(connection, tables.TICKETS, rows[:-1])
     assert stored(db) == rows[:-1]
+
+
+def test_a_copy_as_the_first_statement_is_rolled_back_with_its_transaction(db):
+    rows = ticket_rows(bulk.COPY_FROM)
+
+    def copy_then_fail() -> None:
+        with db.write() as connection:
+            bulk.insert_rows(connection, tables.TICKETS, rows)
+            raise RuntimeError("a later step fails")
+
+    with pytest.raises(RuntimeError):
+        copy_then_fail()
+    assert stored(db) == []

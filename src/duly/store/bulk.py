@@ -53,11 +53,19 @@ def copy_rows(
     """
     driver = connection.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
+    # The savepoint is SQLAlchemy's: psycopg's own ``transaction()`` would, as the first
+    # statement of a transaction, begin and commit one of its own, out of reach of a rollback.
+    savepoint = connection.begin_nested()
     try:
-        with driver.transaction(), driver.cursor() as cursor, cursor.copy(statement) as copy:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
             if types is not None:
                 copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
     except psycopg.Error as exc:
+        savepoint.rollback()
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()

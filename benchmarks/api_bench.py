@@ -76,6 +76,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def backends(choice: str) -> list[str]:
+    """The databases ``--backend`` names; ``both`` leaves PostgreSQL out if it is unreachable."""
+    if choice != "both":
+        return [choice]
+    try:
+        sa.create_engine(POSTGRES_URL).connect().close()
+    except sa.exc.OperationalError:
+        print("PostgreSQL is not reachable: SQLite only")
+        return ["sqlite"]
+    return ["sqlite", "postgresql"]
+
+
 @contextmanager
 def _database(backend: str) -> Iterator[str]:
     if backend == "sqlite":
@@ -380,13 +392,7 @@ def main() -> None:
     parser.add_argument("--skip-monitor", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     args = parser.parse_args()
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    if "postgresql" in backends and args.backend == "both":
-        try:
-            sa.create_engine(POSTGRES_URL).connect().close()
-        except sa.exc.OperationalError:
-            backends.remove("postgresql")
-    for backend in backends:
+    for backend in backends(args.backend):
         repeat = 0 if args.skip_ingest else args.repeat
         runs = [ingest_bench(backend, args) for _ in range(repeat)]
         if runs:

@@ -22,11 +22,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import sqlalchemy as sa
-
-from api_bench import CONFIG, POSTGRES_URL, _database, _story  # this folder: run as a script
+from api_bench import CONFIG, _database, _story, backends  # this folder: run as a script
 from duly.service.config_changes import put_config
 from duly.service.context import Context
 from duly.service.deriver import drain_once
@@ -34,18 +34,23 @@ from duly.service.ingest import MAX_BATCH, ingest
 from duly.store.database import Database
 
 
-def _fresh(url: str) -> Context:
-    db = Database(url)
-    db.upgrade()
-    ctx = Context(db)
-    put_config(db, ctx.configs, CONFIG, "bench", ctx.now())
-    return ctx
+@contextmanager
+def _fresh(backend: str) -> Iterator[Context]:
+    """A context on a new, migrated database of ``backend`` with the config loaded."""
+    with _database(backend) as url:
+        db = Database(url)
+        db.upgrade()
+        ctx = Context(db)
+        put_config(db, ctx.configs, CONFIG, "bench", ctx.now())
+        try:
+            yield ctx
+        finally:
+            db.dispose()
 
 
 def queued(backend: str, events: list[dict[str, Any]]) -> tuple[float, float]:
     """Seconds to derive the queue, and to store and derive everything."""
-    with _database(backend) as url:
-        ctx = _fresh(url)
+    with _fresh(backend) as ctx:
         start = time.perf_counter()
         for lo in range(0, len(events), MAX_BATCH):
             ingest(ctx.db, ctx.configs, events[lo : lo + MAX_BATCH], ctx.now(), derive_now=False)
@@ -53,19 +58,16 @@ def queued(backend: str, events: list[dict[str, Any]]) -> tuple[float, float]:
         while drain_once(ctx.db, ctx.configs, ctx.now()):
             pass
         done = time.perf_counter()
-        ctx.db.dispose()
     return done - stored, done - start
 
 
 def in_request(backend: str, events: list[dict[str, Any]], size: int) -> float:
     """Seconds to store everything, each request deriving its tickets."""
-    with _database(backend) as url:
-        ctx = _fresh(url)
+    with _fresh(backend) as ctx:
         start = time.perf_counter()
         for lo in range(0, len(events), size):
             ingest(ctx.db, ctx.configs, events[lo : lo + size], ctx.now(), derive_now=True)
         done = time.perf_counter()
-        ctx.db.dispose()
     return done - start
 
 
@@ -76,15 +78,8 @@ def main() -> None:
     parser.add_argument("--request", type=int, default=100, help="events a request, in-request")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    if "postgresql" in backends and args.backend == "both":
-        try:
-            sa.create_engine(POSTGRES_URL).connect().close()
-        except sa.exc.OperationalError:
-            print("PostgreSQL is not reachable: SQLite only")
-            backends = ["sqlite"]
     events = _story("d", args.events)
-    for backend in backends:
+    for backend in backends(args.backend):
         derive_s, total_s, request_s = [], [], []
         for _ in range(args.repeat):
             derived, total = queued(backend, events)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import psycopg
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.exc import DBAPIError
 
 __all__ = ["copy_rows", "insert_rows"]
@@ -22,6 +22,7 @@ __all__ = ["copy_rows", "insert_rows"]
 COPY_FROM: Final = 32
 #: Rows per ``executemany``, so that bound parameters stay under SQLite's limit.
 _PAGE: Final = 500
+_INSERTS: dict[str, Insert] = {}
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -33,7 +34,9 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
         statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         copy_rows(connection, statement, ([row[c] for c in columns] for row in rows))
         return
-    insert = table.insert()
+    insert = _INSERTS.get(table.name)
+    if insert is None:  # built once per table: building one costs more than a few rows
+        insert = _INSERTS[table.name] = table.insert()
     for lo in range(0, len(rows), _PAGE):
         connection.execute(insert, list(rows[lo : lo + _PAGE]))
 
@@ -62,10 +65,9 @@ def copy_rows(
                 copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
-    except psycopg.Error as exc:
+    except BaseException as exc:
         savepoint.rollback()
-        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
-    except BaseException:
-        savepoint.rollback()
+        if isinstance(exc, psycopg.Error):
+            raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
         raise
     savepoint.commit()
